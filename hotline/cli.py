@@ -1,0 +1,167 @@
+"""The `hotline` command line: one entry point for operators."""
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+
+from hotline import create_app
+from shared_db.session import make_engine, make_sessionmaker, migrate, transaction
+
+
+def _create_app():
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+def main() -> None:
+    """Vaccination hotline: IVR, agent console, online API and jobs."""
+
+
+def _sessions():
+    return make_sessionmaker(make_engine(current_app.config["DATABASE_URL"]))
+
+
+@main.command("migrate")
+def migrate_command() -> None:
+    """Bring the database schema up to date (Alembic)."""
+    migrate(current_app.config["DATABASE_URL"])
+    click.echo("database is up to date")
+
+
+@main.command("seed-demo")
+@click.option("--days", default=14, show_default=True, help="days of first-dose slots")
+def seed_demo_command(days: int) -> None:
+    """Load demo centres, slots, campaign and console users into an empty database."""
+    from shared_db.demo import seed_demo
+
+    with transaction(_sessions()) as session:
+        counts = seed_demo(session, date.today(), days=days)
+    click.echo(f"demo data loaded: {counts['centres']} centres, {counts['slots']} slots")
+
+
+@main.command("import-slots")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+def import_slots_command(csv_file) -> None:
+    """Import slots from CSV: all rows are checked first; any bad row rejects the whole file."""
+    from shared_db.slot_import import ImportRejected, import_slots
+
+    def progress(rows):
+        with click.progressbar(rows, label="checking rows", file=sys.stderr) as bar:
+            yield from bar
+
+    try:
+        with transaction(_sessions()) as session:
+            count = import_slots(session, csv_file, progress)
+    except ImportRejected as rejected:
+        click.echo(f"file rejected, nothing imported:\n{rejected}", err=True)
+        sys.exit(1)
+    click.echo(f"imported {count} slots")
+
+
+@main.command("purge")
+@click.option("--dry-run", is_flag=True, help="only count what would be deleted")
+def purge_command(dry_run: bool) -> None:
+    """Delete personal data that is past its retention period (counts only are kept)."""
+    from shared_db.retention import purge
+
+    with transaction(_sessions()) as session:
+        report = purge(session, after_appointment_days=current_app.config["COMPLETED_RETENTION_DAYS"],
+                       dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(f"{verb}: {report.people} people, {report.notifications} messages, "
+               f"{report.call_sessions} call logs; {report.bookings} bookings anonymised")
+
+
+@main.command("check")
+def check_command() -> None:
+    """Check that every pool's counter matches the bookings holding it."""
+    from shared_db.checks import ledger_problems
+
+    with transaction(_sessions()) as session:
+        problems = ledger_problems(session)
+    for problem in problems:
+        click.echo(problem)
+    click.echo("ledger consistent" if not problems else f"{len(problems)} problems")
+    sys.exit(1 if problems else 0)
+
+
+@main.group("users")
+def users_group() -> None:
+    """Console accounts."""
+
+
+@users_group.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["agent", "supervisor", "admin"]), default="agent", show_default=True)
+@click.option("--name", "display_name", help="name shown in the console")
+@click.option("--phone", help="the agent's phone, for click-to-call")
+@click.password_option()
+def users_add(username: str, role: str, display_name: str | None, phone: str | None, password: str) -> None:
+    """Create a console account."""
+    from shared_db.accounts import add_user
+    from shared_db.errors import InvalidInput
+
+    try:
+        with transaction(_sessions()) as session:
+            add_user(session, username, password, role, display_name, phone)
+    except InvalidInput as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"user {username} ({role}) created")
+
+
+@main.command("demo", with_appcontext=False)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--no-serve", is_flag=True, help="prepare the database and stop")
+def demo_command(port: int, no_serve: bool) -> None:
+    """Run the whole hotline on its embedded defaults: SQLite, in-process jobs, demo data."""
+    _embedded_defaults(port)
+    app = create_app()
+    migrate(app.config["DATABASE_URL"])
+    from shared_db.demo import DEMO_PASSWORDS, seed_demo
+    from shared_db.models import Centre
+
+    with transaction(make_sessionmaker(make_engine(app.config["DATABASE_URL"]))) as session:
+        if session.query(Centre.id).first() is None:
+            seed_demo(session, date.today())
+    _print_demo_banner(app, port, DEMO_PASSWORDS)
+    if not no_serve:
+        app.run(host="127.0.0.1", port=port, use_reloader=False, threaded=True)
+
+
+def _embedded_defaults(port: int) -> None:
+    """Settings for a laptop: a generated secret kept in instance/, logs instead of SMS."""
+    instance = Path(os.environ.get("HOTLINE_INSTANCE_DIR", "instance")).resolve()
+    instance.mkdir(parents=True, exist_ok=True)
+    secret_file = instance / "secret_key"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_hex(32))
+        secret_file.chmod(0o600)
+    os.environ.setdefault("SECRET_KEY", secret_file.read_text().strip())
+    os.environ.setdefault("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+    os.environ.setdefault("TWILIO_AUTH_TOKEN", "demo-auth-token")
+    os.environ.setdefault("HOTLINE_PUBLIC_URL", f"http://127.0.0.1:{port}")
+    os.environ.setdefault("NOTIFY_BACKEND", "log")
+    os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
+
+
+def _print_demo_banner(app, port: int, passwords: dict) -> None:
+    base = app.config["HOTLINE_PUBLIC_URL"]
+    click.echo(f"""
+hotline demo on {base}  (database: {app.config['DATABASE_URL']}, jobs: {'rq' if app.config['REDIS_URL'] else 'in-process'})
+  Twilio voice webhook   POST {base}/ivr/voice   (status: /ivr/status, fallback: /ivr/fallback)
+  simulated call         hotline call --url {base}
+  agent console          {base}/console/   agent / {passwords['agent']}   supervisor / {passwords['supervisor']}
+  online portal API      {base}/api/v1/openapi.json
+  health                 {base}/healthz  {base}/readyz  {base}/metrics
+""")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Health, readiness and Prometheus metrics endpoints."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, current_app, jsonify
+from sqlalchemy import text
+
+from hotline import db
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """The process is up."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    """The database (and Redis, when configured) answer."""
+    checks = {"database": _database_ok(), "redis": _redis_ok()}
+    ready = all(v in ("ok", "not configured") for v in checks.values())
+    return jsonify(status="ok" if ready else "unavailable", checks=checks), 200 if ready else 503
+
+
+@bp.get("/metrics")
+def metrics():
+    """Prometheus text format; collectors are added by the parts that own the figures."""
+    lines = []
+    for collect in current_app.extensions.get("hotline.metrics", []):
+        lines.extend(collect())
+    return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")
+
+
+def add_metrics(app: Flask, collect) -> None:
+    """Register a function returning Prometheus text lines."""
+    app.extensions.setdefault("hotline.metrics", []).append(collect)
+
+
+def _database_ok() -> str:
+    try:
+        with db.database().engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return "ok"
+    except Exception as exc:
+        return f"error: {exc.__class__.__name__}"
+
+
+def _redis_ok() -> str:
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return "not configured"
+    try:
+        from redis import Redis
+
+        Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
+        return "ok"
+    except Exception as exc:
+        return f"error: {exc.__class__.__name__}"
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,6 @@
+"""online_api: placeholder until its issue lands; registers nothing yet."""
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register this part's routes on the app."""

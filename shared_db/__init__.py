@@ -1,0 +1,1 @@
+"""The booking database both channels share. No Flask in here."""

@@ -1,0 +1,92 @@
+"""Demo data: four centres in Westfalen-Lippe, two weeks of slots, a campaign, two console users."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shared_db.accounts import add_user
+from shared_db.models import (
+    CampaignWindow, Centre, CentrePostcode, Invitation, PriorityGroup, Slot, User, Vaccine,
+)
+from shared_db.people import name_key
+from shared_db.reference import ensure_reference_data
+from shared_db.slots import add_slots, new_slot, split_capacity
+
+BERLIN = ZoneInfo("Europe/Berlin")
+DEMO_PASSWORDS = {"agent": "agent-demo-2021", "supervisor": "supervisor-demo-2021"}
+
+CENTRES = (
+    # name, address, city, district, neighbours, vaccines, postcodes
+    ("Impfzentrum Kreis Warendorf", "Westkirchener Straße 5, 59320 Ennigerloh", "Ennigerloh", "Warendorf",
+     ["Münster", "Gütersloh"], ["AZ"], ["59320", "48231", "59227", "59229", "59269", "59302"]),
+    ("Impfzentrum Münster", "Albersloher Weg 32, 48155 Münster", "Münster", "Münster",
+     ["Warendorf"], ["BNT"], ["48143", "48145", "48147", "48149", "48151", "48153", "48155", "48157",
+                               "48159", "48161", "48163", "48165", "48167"]),
+    ("Impfzentrum Kreis Gütersloh", "Carl-Miele-Straße 214, 33334 Gütersloh", "Gütersloh", "Gütersloh",
+     ["Bielefeld", "Warendorf"], ["AZ"], ["33330", "33332", "33333", "33334", "33335", "33378", "33415"]),
+    ("Impfzentrum Bielefeld", "Am Lokschuppen 1, 33602 Bielefeld", "Bielefeld", "Bielefeld",
+     ["Gütersloh"], ["BNT", "JJ"], ["33602", "33604", "33605", "33607", "33609", "33611", "33613", "33615",
+                                     "33617", "33619", "33647", "33649", "33659", "33689", "33699", "33719"]),
+)
+
+
+def seed_demo(session: Session, today: date, days: int = 14, slot_capacity: int = 10,
+              times_per_day: int = 20) -> dict[str, int]:
+    """Fill an empty database with demo data; returns counts. Refuses to run twice."""
+    if session.scalar(select(Centre.id).limit(1)) is not None:
+        raise RuntimeError("the database already has centres; demo data goes only into an empty one")
+    ensure_reference_data(session)
+    vaccines = {v.code: v for v in session.scalars(select(Vaccine))}
+    centres = [_centre(session, *row[:5], row[6]) for row in CENTRES]
+    slots = []
+    for centre, row in zip(centres, CENTRES):
+        for code in row[5]:
+            slots += _slots_for(centre, vaccines[code], today, days, slot_capacity, times_per_day)
+    add_slots(session, slots)
+    _campaign(session, today)
+    for role, password in DEMO_PASSWORDS.items():
+        if session.scalar(select(User.id).where(User.username == role)) is None:
+            add_user(session, role, password, role, display_name=f"Demo-{role.capitalize()}")
+    return {"centres": len(centres), "slots": len(slots)}
+
+
+def _centre(session, name, address, city, district, neighbours, postcodes) -> Centre:
+    centre = Centre(name=name, address=address, city=city, district=district, neighbour_districts=neighbours,
+                    timezone="Europe/Berlin", active=True, phone_release_hours=48, phone_share_percent=20)
+    centre.postcodes = [CentrePostcode(postcode=p) for p in postcodes]
+    session.add(centre)
+    session.flush()
+    return centre
+
+
+def _slots_for(centre, vaccine, today, days, capacity, per_day) -> list[Slot]:
+    phone, online = split_capacity(capacity, centre.phone_share_percent)
+    first_days = [today + timedelta(days=d) for d in range(1, days + 1)]
+    slots = [s for day in first_days for s in _day(centre, vaccine, day, "first", phone, online, per_day)]
+    if vaccine.doses == 2:
+        lo, hi = vaccine.interval_min_days, vaccine.interval_max_days
+        second_days = sorted({d + timedelta(days=k) for d in first_days for k in range(lo, hi + 1)})
+        slots += [s for day in second_days for s in _day(centre, vaccine, day, "second", phone, online, per_day)]
+    return slots
+
+
+def _day(centre, vaccine, day, dose, phone, online, per_day) -> list[Slot]:
+    start = datetime.combine(day, time(8, 0), BERLIN)
+    return [new_slot(centre, vaccine, start + timedelta(minutes=30 * i), dose, phone, online, 15)
+            for i in range(per_day)]
+
+
+def _campaign(session: Session, today: date) -> None:
+    """Group 1 may book now, group 2 in a week, group 3 in three weeks; a care-home invitation list."""
+    groups = {g.number: g for g in session.scalars(select(PriorityGroup))}
+    for number, offset in ((1, 0), (2, 7), (3, 21)):
+        session.add(CampaignWindow(group_id=groups[number].id, opens_on=today + timedelta(days=offset),
+                                   channels="phone,online,agent"))
+    session.add(Invitation(facility="Pflegeheim Sonnenhof, Bielefeld", group_id=groups[1].id,
+                           code="4711", name_key=None, date_of_birth=None))
+    session.add(Invitation(facility="Pflegeheim Sonnenhof, Bielefeld", group_id=groups[1].id,
+                           name_key=name_key("Erika Mustermann"), date_of_birth=date(1964, 8, 12)))
+    session.flush()

@@ -1,0 +1,143 @@
+"""Paired doses: which second-dose slots fit a first-dose slot, and offers of bookable pairs.
+
+The interval is counted in local calendar days at the centre, both ends
+inclusive: a first dose on Tuesday 6 April with 21-42 days fits second doses
+from 27 April to 18 May, whatever the clock time and across the DST change.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Iterable, Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from shared_db.errors import InvalidInput, SlotUnavailable
+from shared_db.models import Centre, Slot, Vaccine
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A bookable first-dose slot with the second dose that goes with it (None for one dose)."""
+
+    first: Slot
+    second: Slot | None
+
+    @property
+    def ids(self) -> tuple[int, int | None]:
+        return self.first.id, self.second.id if self.second else None
+
+
+def local_date(moment: datetime, tz: str) -> date:
+    """The calendar day of a moment at a place."""
+    return moment.astimezone(ZoneInfo(tz)).date()
+
+
+def second_dose_window(first_start: datetime, vaccine: Vaccine, tz: str) -> tuple[datetime, datetime]:
+    """UTC [from, to) bounds of the local days on which the second dose may be given."""
+    first_day = local_date(first_start, tz)
+    zone = ZoneInfo(tz)
+    start = datetime.combine(first_day + timedelta(days=vaccine.interval_min_days), time(), zone)
+    end = datetime.combine(first_day + timedelta(days=vaccine.interval_max_days + 1), time(), zone)
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+
+def check_pair(session: Session, first_slot_id: int, second_slot_id: int | None) -> None:
+    """Raise unless the two slots form a valid pair: same centre and vaccine, right doses, in the interval."""
+    first = session.get(Slot, first_slot_id)
+    if first is None or first.dose != "first":
+        raise InvalidInput("first_slot_id", "not a first-dose slot")
+    vaccine = first.vaccine
+    if vaccine.doses == 1:
+        if second_slot_id is not None:
+            raise InvalidInput("second_slot_id", f"{vaccine.name} needs only one dose")
+        return
+    second = session.get(Slot, second_slot_id) if second_slot_id is not None else None
+    if second is None or second.dose != "second":
+        raise InvalidInput("second_slot_id", "a second-dose slot is needed")
+    if (second.centre_id, second.vaccine_id) != (first.centre_id, first.vaccine_id):
+        raise InvalidInput("second_slot_id", "second dose must be at the same centre with the same vaccine")
+    lo, hi = second_dose_window(first.starts_at, vaccine, first.centre.timezone)
+    if not lo <= second.starts_at < hi:
+        raise InvalidInput("second_slot_id", "second dose outside the vaccine's interval")
+
+
+def free_condition(channel: str, now: datetime):
+    """SQL: the slot has a place this channel may take."""
+    phone_free = Slot.phone_taken < Slot.phone_capacity
+    online_free = Slot.online_taken < Slot.online_capacity
+    if channel == "phone":
+        return phone_free
+    if channel == "online":
+        return or_(online_free, and_(phone_free, Slot.phone_release_at <= now))
+    return or_(phone_free, online_free)
+
+
+def find_offers(session: Session, *, centre_ids: Sequence[int], channel: str, now: datetime,
+                vaccine_ids: Iterable[int] | None = None, after: datetime | None = None,
+                before: datetime | None = None, limit: int = 5, scan: int = 200) -> list[Offer]:
+    """Earliest first-dose slots (at most `limit`) for which a second dose is bookable too."""
+    firsts = _free_slots(session, centre_ids, "first", channel, now, vaccine_ids, after or now, before, scan)
+    seconds = _seconds_for(session, firsts, channel, now)
+    offers = []
+    for first in firsts:
+        second = _earliest_fitting(first, seconds)
+        if first.vaccine.doses == 1 or second is not None:
+            offers.append(Offer(first, second if first.vaccine.doses == 2 else None))
+            if len(offers) == limit:
+                break
+    return offers
+
+
+def offer_for(session: Session, first_slot_id: int, channel: str, now: datetime) -> Offer:
+    """The pair for one chosen first-dose slot, or SlotUnavailable."""
+    first = session.get(Slot, first_slot_id)
+    if first is None or first.dose != "first":
+        raise InvalidInput("first_slot_id", "not a first-dose slot")
+    if first.vaccine.doses == 1:
+        return Offer(first, None)
+    second = _earliest_fitting(first, _seconds_for(session, [first], channel, now))
+    if second is None:
+        raise SlotUnavailable("no second-dose place fits this first dose")
+    return Offer(first, second)
+
+
+def _free_slots(session, centre_ids, dose, channel, now, vaccine_ids, after, before, limit) -> list[Slot]:
+    query = (select(Slot).join(Centre).where(Slot.centre_id.in_(list(centre_ids)), Slot.dose == dose,
+                                             Centre.active.is_(True), Slot.starts_at > after,
+                                             free_condition(channel, now))
+             .order_by(Slot.starts_at, Slot.id).limit(limit))
+    if vaccine_ids is not None:
+        query = query.where(Slot.vaccine_id.in_(list(vaccine_ids)))
+    if before is not None:
+        query = query.where(Slot.starts_at < before)
+    return list(session.scalars(query))
+
+
+def _seconds_for(session: Session, firsts: list[Slot], channel: str, now: datetime) -> list[Slot]:
+    """All free second-dose slots that could pair with any of `firsts`, in one query."""
+    pairs = [f for f in firsts if f.vaccine.doses == 2]
+    if not pairs:
+        return []
+    windows = [second_dose_window(f.starts_at, f.vaccine, f.centre.timezone) for f in pairs]
+    query = (select(Slot).where(Slot.dose == "second",
+                                Slot.centre_id.in_({f.centre_id for f in pairs}),
+                                Slot.vaccine_id.in_({f.vaccine_id for f in pairs}),
+                                Slot.starts_at >= min(w[0] for w in windows),
+                                Slot.starts_at < max(w[1] for w in windows),
+                                free_condition(channel, now))
+             .order_by(Slot.starts_at, Slot.id))
+    return list(session.scalars(query))
+
+
+def _earliest_fitting(first: Slot, seconds: list[Slot]) -> Slot | None:
+    if first.vaccine.doses == 1:
+        return None
+    lo, hi = second_dose_window(first.starts_at, first.vaccine, first.centre.timezone)
+    for second in seconds:
+        if (second.centre_id == first.centre_id and second.vaccine_id == first.vaccine_id
+                and lo <= second.starts_at < hi):
+            return second
+    return None

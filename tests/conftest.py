@@ -1,0 +1,129 @@
+"""Shared fixtures: real PostgreSQL and SQLite databases made by Alembic, an app, a client.
+
+Each test session makes its own PostgreSQL database (so parallel runs do not
+collide), migrates it once, and empties every table after each test. Set
+HOTLINE_REQUIRE_SERVICES=1 (CI does) to turn "service not reachable" skips
+into failures.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from shared_db.models import Base
+from shared_db.session import make_engine, make_sessionmaker, migrate
+
+PG_ADMIN_URL = os.environ.get("HOTLINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_TEST_URL = os.environ.get("HOTLINE_TEST_REDIS", "redis://127.0.0.1:6379/15")
+REQUIRE_SERVICES = os.environ.get("HOTLINE_REQUIRE_SERVICES") == "1"
+
+
+def unavailable(what: str, exc: Exception):
+    """Skip locally, fail in CI, when a real service is not there."""
+    message = f"{what} not reachable: {exc.__class__.__name__}: {exc}"
+    if REQUIRE_SERVICES:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """URL of a fresh PostgreSQL database for this test session, migrated with Alembic."""
+    name = f"hotline_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "not reachable"
+        unavailable("PostgreSQL", exc)
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    migrate(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory):
+    """URL of a SQLite file for this test session, migrated with Alembic."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'hotline.sqlite3'}"
+    migrate(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request):
+    """The ledger's tests run on both databases."""
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = make_engine(db_url)
+    yield engine
+    empty_all_tables(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine):
+    """A sessionmaker on the test database; tests open their own transactions."""
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture
+def pg_engine(pg_url):
+    engine = make_engine(pg_url)
+    yield engine
+    empty_all_tables(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_sessions(pg_engine):
+    return make_sessionmaker(pg_engine)
+
+
+def empty_all_tables(engine) -> None:
+    """Delete every row, keep the schema (migrations ran once per session)."""
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture
+def redis_url():
+    """A real Redis on its own database number, emptied before and after."""
+    from redis import Redis
+
+    client = Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2)
+    try:
+        client.flushdb()
+    except Exception as exc:  # noqa: BLE001
+        unavailable("Redis", exc)
+    yield REDIS_TEST_URL
+    client.flushdb()
+
+
+@pytest.fixture
+def app(pg_url, pg_engine):
+    """The web app on the test PostgreSQL database, jobs in-process."""
+    from hotline import create_app
+    from hotline.config import TestConfig
+
+    app = create_app(TestConfig(pg_url))
+    yield app
+    app.extensions["hotline.db"].engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
