@@ -298,6 +298,18 @@ class FreedCapacity(Base):
     slot: Mapped[Slot] = relationship()
 
 
+class PersonNote(Base):
+    """A free-text note an agent keeps on a person (deleted with the person by retention)."""
+
+    __tablename__ = "person_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 # --------------------------------------------------------------------------- audit and outbox
 
 

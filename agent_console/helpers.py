@@ -1,0 +1,76 @@
+"""Small helpers the console views share: the unit of work, the actor, dates for display."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Iterator
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, request
+from flask_login import current_user
+
+from sqlalchemy.orm import Session
+
+from hotline import db
+from shared_db.types import utcnow
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def session():
+    """The request's database session (open a unit of work with `with session().begin():`)."""
+    return db.session()
+
+
+@contextmanager
+def work() -> Iterator[Session]:
+    """One unit of work on the request's session: commit on success, roll back on error."""
+    s = db.session()
+    if s.in_transaction():
+        s.rollback()  # end a read that began by itself (a lazy load), so this block owns the transaction
+    with s.begin():
+        yield s
+
+
+def now() -> datetime:
+    """The current moment (tests may pin it with CONSOLE_NOW)."""
+    pinned = current_app.config.get("CONSOLE_NOW")
+    return pinned() if callable(pinned) else utcnow()
+
+
+def actor() -> str:
+    """How the audit log names the signed-in console user."""
+    return f"agent:{current_user.id}"
+
+
+def user_id() -> int:
+    return int(current_user.id)
+
+
+def int_arg(name: str, source=None) -> int:
+    """A whole-number form or query value, or 400."""
+    raw = (source if source is not None else request.values).get(name, "")
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        abort(400)
+
+
+def parse_date(raw: str | None) -> date | None:
+    """A date typed as 2021-04-06 or 06.04.2021, or None."""
+    raw = (raw or "").strip()
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y"):
+        try:
+            return datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def local(moment: datetime | None, fmt: str = "%d.%m.%Y %H:%M") -> str:
+    """A moment as Berlin wall-clock text."""
+    return moment.astimezone(BERLIN).strftime(fmt) if moment else ""
+
+
+def flash_error(message: str) -> None:
+    flash(message, "error")

@@ -1,0 +1,217 @@
+"""Agents' pages around a person: search, person page, notes, book on behalf, rebook, cancel."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from agent_console.blueprint import bp
+from agent_console.helpers import actor, flash_error, now, parse_date, user_id, work
+from agent_console.i18n import t
+from shared_db import audit, booking as ledger, console_queries, outbox
+from shared_db.console_queue import current_calls
+from shared_db.eligibility import Facts, assess, invitation_matches, load_rules
+from shared_db.errors import InvalidInput, LedgerError, PersonAlreadyBooked
+from shared_db.models import Booking, Centre, Person, Slot, Vaccine
+from shared_db.pairing import find_offers
+from shared_db.people import PersonDetails, name_key, normalise_phone
+
+
+@bp.route("/")
+def home():
+    with work() as s:
+        return render_template("console/home.html", calls=current_calls(s, user_id()))
+
+
+@bp.route("/search")
+def search():
+    query, dob = request.args.get("q", ""), parse_date(request.args.get("dob"))
+    with work() as s:
+        result = console_queries.search(s, query, dob)
+        return render_template("console/search.html", q=query, dob=request.args.get("dob", ""), result=result)
+
+
+@bp.route("/people/<int:person_id>")
+def person(person_id: int):
+    with work() as s:
+        page = console_queries.person_page(s, person_id)
+        if page is None:
+            abort(404)
+        return render_template("console/person.html", page=page, p=page.person,
+                               active=any(b.status in ("held", "confirmed") for b in page.bookings))
+
+
+@bp.route("/people/<int:person_id>/notes", methods=["POST"])
+def add_note(person_id: int):
+    try:
+        with work() as s:
+            console_queries.add_note(s, person_id, request.form.get("body", ""), actor())
+        flash(t("note.saved"), "ok")
+    except InvalidInput:
+        flash_error(t("note.empty"))
+    return redirect(url_for("console.person", person_id=person_id) + "#notes")
+
+
+# --------------------------------------------------------------------------- book on behalf
+
+FACT_FIELDS = ("care_home", "occupation", "condition")
+
+
+def _details_from(form) -> tuple[dict, str | None]:
+    """The typed-in person details, and the key of the first problem (None when usable)."""
+    values = {k: (form.get(k) or "").strip() for k in ("name", "dob", "postcode", "phone", "language", "centre_id")}
+    values["facts"] = {k: form.get(k) == "1" for k in FACT_FIELDS}
+    values["dob_date"] = parse_date(values["dob"])
+    if not values["name"]:
+        return values, "book.need_name"
+    if values["dob_date"] is None:
+        return values, "book.need_dob"
+    if values["phone"]:
+        try:
+            values["phone_e164"] = normalise_phone(values["phone"])
+        except InvalidInput:
+            return values, "book.bad_phone"
+    return values, None
+
+
+def _assessment(s, values, centre_id: int | None):
+    invited = invitation_matches(s, name_key(values["name"]), values["dob_date"], None)
+    facts = Facts(values["dob_date"], invitation=invited, **values["facts"])
+    return assess(facts, load_rules(s), now().date(), "agent", centre_id)
+
+
+@bp.route("/book", methods=["GET"])
+def book_form():
+    """Enter or check a caller's details, see their eligibility and free slots."""
+    source = request.args
+    if "person_id" in source and "name" not in source:
+        with work() as s:
+            known = s.get(Person, int(source["person_id"])) if source["person_id"].isdigit() else None
+            if known is None:
+                abort(404)
+            source = {"name": known.name, "dob": known.date_of_birth.isoformat(), "postcode": known.postcode or "",
+                      "phone": known.phone or "", "language": known.language}
+    values, problem = _details_from(source)
+    with work() as s:
+        centres = list(s.scalars(select(Centre).where(Centre.active.is_(True)).order_by(Centre.name)))
+        centre_id = int(values["centre_id"]) if values["centre_id"].isdigit() else None
+        verdict, offers = None, []
+        if not problem and "name" in source:
+            verdict = _assessment(s, values, centre_id)
+            if centre_id:
+                offers = _offers(s, centre_id, verdict)
+        return render_template("console/book.html", v=values, problem=problem if "name" in source else None,
+                               centres=centres, verdict=verdict, offers=offers, centre_id=centre_id)
+
+
+def _offers(s, centre_id: int, verdict):
+    """Free pairs at the centre; with the vaccines the person may have, or all for a possible override."""
+    vaccine_ids = None
+    if verdict is not None and verdict.eligible:
+        vaccine_ids = list(s.scalars(select(Vaccine.id).where(Vaccine.code.in_(verdict.vaccines))))
+    return find_offers(s, centre_ids=[centre_id], channel="agent", now=now(), vaccine_ids=vaccine_ids, limit=12)
+
+
+@bp.route("/book", methods=["POST"])
+def book_submit():
+    values, problem = _details_from(request.form)
+    back = url_for("console.book_form", **{k: v for k, v in request.form.items() if k != "csrf_token"})
+    if problem:
+        flash_error(t(problem))
+        return redirect(back)
+    first_id, second_id = _parse_pair(request.form.get("pair", ""))
+    override = request.form.get("override") == "1"
+    reason = request.form.get("override_reason", "").strip()
+    try:
+        with work() as s:
+            verdict = _assessment(s, values, int(values["centre_id"]) if values["centre_id"].isdigit() else None)
+            first = s.get(Slot, first_id)
+            allowed = verdict.eligible and first is not None and first.vaccine.code in verdict.vaccines
+            if not allowed:
+                if not (override and current_user.is_supervisor):
+                    flash_error(t("book.not_eligible_override"))
+                    return redirect(back)
+                if not reason:
+                    flash_error(t("book.override_reason"))
+                    return redirect(back)
+            details = PersonDetails(name=values["name"], date_of_birth=values["dob_date"],
+                                    postcode=values["postcode"] or None, phone=values.get("phone_e164"),
+                                    language=values["language"] if values["language"] in ("de", "en", "tr") else "de",
+                                    priority_group=verdict.group)
+            made = ledger.book(s, first_slot_id=first_id, second_slot_id=second_id, details=details,
+                               channel="agent", actor=actor(), now=now())
+            if not allowed:
+                audit.record(s, actor(), "booking", made.id, "eligibility_override",
+                             after={"reason_code": verdict.reason}, reason=reason[:200])
+            outbox.announce_booking(s, made, "confirmation")
+            person_id, code = made.person_id, made.code
+    except PersonAlreadyBooked as exc:
+        flash_error(t("book.already_booked", code=exc.booking_code or "?"))
+        return redirect(back)
+    except LedgerError as exc:
+        flash_error(t("error.ledger", code=exc.code))
+        return redirect(back)
+    flash(t("book.done", code=code), "ok")
+    return redirect(url_for("console.person", person_id=person_id))
+
+
+def _parse_pair(raw: str) -> tuple[int, int | None]:
+    first, _, second = raw.partition(":")
+    if not first.isdigit() or (second and not second.isdigit()):
+        abort(400)
+    return int(first), int(second) if second else None
+
+
+# --------------------------------------------------------------------------- rebook and cancel
+
+
+@bp.route("/bookings/<int:booking_id>/rebook", methods=["GET"])
+def rebook_form(booking_id: int):
+    with work() as s:
+        current = s.get(Booking, booking_id)
+        if current is None:
+            abort(404)
+        centres = list(s.scalars(select(Centre).where(Centre.active.is_(True)).order_by(Centre.name)))
+        centre_id = request.args.get("centre_id", type=int) or current.first_slot.centre_id
+        offers = find_offers(s, centre_ids=[centre_id], channel="agent", now=now(),
+                             vaccine_ids=[current.first_slot.vaccine_id], limit=12)
+        return render_template("console/rebook.html", b=current, offers=offers, centres=centres, centre_id=centre_id)
+
+
+@bp.route("/bookings/<int:booking_id>/rebook", methods=["POST"])
+def rebook_submit(booking_id: int):
+    first_id, second_id = _parse_pair(request.form.get("pair", ""))
+    try:
+        with work() as s:
+            moved = ledger.rebook(s, booking_id, first_slot_id=first_id, second_slot_id=second_id, actor=actor(),
+                                  channel="agent", now=now(), reason="agent rebook")
+            outbox.announce_booking(s, moved, "rebooked")
+            person_id = moved.person_id
+    except LedgerError as exc:
+        flash_error(t("error.ledger", code=exc.code))
+        return redirect(url_for("console.rebook_form", booking_id=booking_id))
+    flash(t("rebook.done"), "ok")
+    return redirect(url_for("console.person", person_id=person_id) if person_id else url_for("console.home"))
+
+
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
+def cancel(booking_id: int):
+    reason = request.form.get("reason", "").strip()
+    with work() as s:
+        current = s.get(Booking, booking_id)
+        if current is None:
+            abort(404)
+        person_id = current.person_id
+    if not reason:
+        flash_error(t("cancel.need_reason"))
+    else:
+        try:
+            with work() as s:
+                was_confirmed = s.get(Booking, booking_id).status == "confirmed"
+                done = ledger.cancel(s, booking_id, actor=actor(), reason=reason, now=now())
+                if was_confirmed:
+                    outbox.announce_booking(s, done, "cancellation")
+            flash(t("cancel.done"), "ok")
+        except LedgerError as exc:
+            flash_error(t("error.ledger", code=exc.code))
+    return redirect(url_for("console.person", person_id=person_id) if person_id else url_for("console.home"))

@@ -1,0 +1,102 @@
+"""Supervisors' pages: live wallboard, phantom clean-up, daily CSV report, settings."""
+from __future__ import annotations
+
+
+
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from agent_console.auth import supervisor_required
+from agent_console.blueprint import bp
+from agent_console.helpers import BERLIN, actor, flash_error, now, parse_date, work
+from agent_console.i18n import t
+from shared_db import daily_report, phantoms, settings, wallboard
+from shared_db.errors import InvalidInput, LedgerError
+from shared_db.models import Centre
+
+
+@bp.route("/supervisor/wallboard")
+@supervisor_required
+def wallboard_page():
+    with work() as s:
+        return render_template("console/wallboard.html", data=wallboard.snapshot(s, now()),
+                               today=now().astimezone(BERLIN).date().isoformat())
+
+
+@bp.route("/supervisor/wallboard.json")
+@supervisor_required
+def wallboard_json():
+    """The wallboard's figures, fetched by the page every few seconds (short polling)."""
+    with work() as s:
+        response = jsonify(wallboard.snapshot(s, now()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/supervisor/phantoms")
+@supervisor_required
+def phantoms_page():
+    with work() as s:
+        return render_template("console/phantoms.html", suspects=phantoms.find(s, now()))
+
+
+@bp.route("/supervisor/phantoms/cancel", methods=["POST"])
+@supervisor_required
+def phantoms_cancel():
+    ids = [int(v) for v in request.form.getlist("booking_id") if v.isdigit()]
+    try:
+        with work() as s:
+            count = phantoms.cancel_many(s, ids, request.form.get("reason", ""), actor(), now())
+        flash(t("phantoms.cancelled", count=count), "ok")
+    except InvalidInput as exc:
+        flash_error(t("phantoms.need_reason") if exc.field == "reason" else t("phantoms.need_selection"))
+    except LedgerError as exc:
+        flash_error(t("error.ledger", code=exc.code))
+    return redirect(url_for("console.phantoms_page"))
+
+
+@bp.route("/supervisor/report.csv")
+@supervisor_required
+def report_csv():
+    day = parse_date(request.args.get("day")) or now().astimezone(BERLIN).date()
+    with work() as s:
+        body = daily_report.to_csv(s, day)
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="hotline-report-{day.isoformat()}.csv"'})
+
+
+@bp.route("/supervisor/settings", methods=["GET"])
+@supervisor_required
+def settings_page():
+    with work() as s:
+        return render_template("console/settings.html", values=settings.all_settings(s), limits=settings.DEFAULTS,
+                               centres=list(s.scalars(select(Centre).order_by(Centre.name))))
+
+
+@bp.route("/supervisor/settings", methods=["POST"])
+@supervisor_required
+def settings_save():
+    try:
+        with work() as s:
+            for key in settings.DEFAULTS:
+                if key in request.form:
+                    settings.set_setting(s, key, request.form[key], actor())
+        flash(t("settings.saved"), "ok")
+    except InvalidInput as exc:
+        flash_error(t("settings.invalid", field=exc.field, message=exc.message))
+    return redirect(url_for("console.settings_page"))
+
+
+@bp.route("/supervisor/centres/<int:centre_id>", methods=["POST"])
+@supervisor_required
+def centre_save(centre_id: int):
+    try:
+        with work() as s:
+            settings.set_centre_quota(s, centre_id, request.form.get("phone_share_percent", ""),
+                                      request.form.get("phone_release_hours", ""), actor(), now())
+        flash(t("settings.saved"), "ok")
+    except InvalidInput as exc:
+        flash_error(t("settings.invalid", field=exc.field, message=exc.message))
+    return redirect(url_for("console.settings_page") + f"#centre-{centre_id}")
+
+

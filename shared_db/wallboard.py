@@ -1,0 +1,117 @@
+"""Figures for the supervisors' wallboard and the daily report, computed from the database.
+
+"Today" is the calendar day in Europe/Berlin. Service level is the share of
+callers who left the queue today that an agent answered within 60 seconds
+(answered within 60 s / (answered + abandoned)); callers who chose a callback
+are not counted against it.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from shared_db.models import Booking, CallbackRequest, CallSession, Centre, FreedCapacity, QueueEntry, Slot, User
+
+BERLIN = ZoneInfo("Europe/Berlin")
+SERVICE_LEVEL_SECONDS = 60
+AGENT_SEEN_MINUTES = 15
+OPEN_CALL_HOURS = 2  # a session without an end after this long is a lost status callback, not a caller
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """UTC start and end of a Berlin calendar day."""
+    start = datetime.combine(day, time(), BERLIN)
+    return start.astimezone(timezone.utc), (start + timedelta(days=1)).astimezone(timezone.utc)
+
+
+def local_hour(moment: datetime) -> int:
+    return moment.astimezone(BERLIN).hour
+
+
+def live(session: Session, now: datetime) -> dict:
+    """The figures that change by the second: IVR, queue, callbacks, agents."""
+    waits = [int((now - t).total_seconds()) for t in session.scalars(
+        select(QueueEntry.enqueued_at).where(QueueEntry.left_at.is_(None), QueueEntry.agent_id.is_(None)))]
+    in_ivr = session.scalar(select(func.count()).select_from(CallSession).where(
+        CallSession.ended_at.is_(None), CallSession.updated_at > now - timedelta(hours=OPEN_CALL_HOURS))) or 0
+    seen = User.last_seen_at > now - timedelta(minutes=AGENT_SEEN_MINUTES)
+    signed_in = session.scalar(select(func.count()).select_from(User).where(User.status != "offline", seen)) or 0
+    busy = session.scalar(select(func.count()).select_from(User).where(User.status == "busy", seen)) or 0
+    callbacks = session.scalar(select(func.count()).select_from(CallbackRequest).where(
+        CallbackRequest.status.in_(("pending", "claimed")))) or 0
+    return {"in_ivr": in_ivr, "in_queue": len(waits), "longest_wait": max(waits, default=0),
+            "average_wait_now": round(sum(waits) / len(waits)) if waits else 0,
+            "callbacks_pending": callbacks, "agents_signed_in": signed_in, "agents_busy": busy}
+
+
+def queue_today(session: Session, day: date) -> dict:
+    """Answered and abandoned callers of a day, average wait and service level."""
+    start, end = day_bounds(day)
+    rows = session.execute(select(QueueEntry.enqueued_at, QueueEntry.left_at, QueueEntry.outcome).where(
+        QueueEntry.enqueued_at >= start, QueueEntry.enqueued_at < end)).all()
+    answered = [(left - entered).total_seconds() for entered, left, outcome in rows if outcome == "answered" and left]
+    abandoned = sum(1 for _, _, outcome in rows if outcome == "abandoned")
+    within = sum(1 for wait in answered if wait <= SERVICE_LEVEL_SECONDS)
+    ended = len(answered) + abandoned
+    return {"queued": len(rows), "answered": len(answered), "abandoned": abandoned,
+            "average_wait": round(sum(answered) / len(answered)) if answered else 0,
+            "longest_wait_answered": round(max(answered, default=0)),
+            "service_level": round(100 * within / ended) if ended else None}
+
+
+def hourly(session: Session, day: date) -> dict:
+    """Per local hour of a day: callers queued, and confirmed bookings by channel."""
+    start, end = day_bounds(day)
+    calls = defaultdict(int)
+    for entered in session.scalars(select(QueueEntry.enqueued_at).where(
+            QueueEntry.enqueued_at >= start, QueueEntry.enqueued_at < end)):
+        calls[local_hour(entered)] += 1
+    bookings: dict[str, dict[int, int]] = {c: defaultdict(int) for c in ("phone", "online", "agent")}
+    for confirmed, channel in session.execute(select(Booking.confirmed_at, Booking.channel).where(
+            Booking.confirmed_at >= start, Booking.confirmed_at < end)):
+        bookings[channel][local_hour(confirmed)] += 1
+    hours = list(range(24))
+    return {"hours": hours, "calls": [calls[h] for h in hours],
+            "bookings": {c: [per[h] for h in hours] for c, per in bookings.items()}}
+
+
+def capacity(session: Session, now: datetime, days: int = 14) -> list[dict]:
+    """Remaining places per centre, local day and pool for the next `days` days (first and second doses)."""
+    names = dict(session.execute(select(Centre.id, Centre.name).where(Centre.active.is_(True))).all())
+    totals: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    rows = session.execute(select(Slot.centre_id, Slot.starts_at, Slot.phone_capacity, Slot.phone_taken,
+                                  Slot.online_capacity, Slot.online_taken)
+                           .where(Slot.starts_at > now, Slot.starts_at < now + timedelta(days=days)))
+    for centre_id, starts, phone_cap, phone_taken, online_cap, online_taken in rows:
+        if centre_id not in names:
+            continue
+        t = totals[(centre_id, starts.astimezone(BERLIN).date())]
+        t[0] += phone_cap - phone_taken
+        t[1] += phone_cap
+        t[2] += online_cap - online_taken
+        t[3] += online_cap
+    return [{"centre_id": cid, "centre": names[cid], "day": day.isoformat(), "phone_free": t[0], "phone_total": t[1],
+             "online_free": t[2], "online_total": t[3]} for (cid, day), t in sorted(totals.items(),
+                                                                                     key=lambda kv: (names[kv[0][0]], kv[0][1]))]
+
+
+def freed_today(session: Session, day: date) -> dict:
+    """Places freed on a day, and how many of them agents filled again."""
+    start, end = day_bounds(day)
+    in_day = and_(FreedCapacity.created_at >= start, FreedCapacity.created_at < end)
+    freed = session.scalar(select(func.count()).select_from(FreedCapacity).where(in_day)) or 0
+    filled = session.scalar(select(func.count()).select_from(FreedCapacity).where(
+        in_day, FreedCapacity.status == "filled")) or 0
+    return {"freed": freed, "refilled": filled}
+
+
+def snapshot(session: Session, now: datetime) -> dict:
+    """Everything the wallboard shows, as plain JSON values."""
+    today = now.astimezone(BERLIN).date()
+    return {"at": now.isoformat(), "live": live(session, now), "today": queue_today(session, today),
+            "hourly": hourly(session, today), "freed": freed_today(session, today),
+            "capacity": capacity(session, now)}
