@@ -16,7 +16,13 @@ from shared_db.session import make_engine, make_sessionmaker, migrate, transacti
 
 
 def _create_app():
-    return create_app()
+    """The app for commands; a missing secret is a one-line message, not a traceback."""
+    from flask.cli import NoAppException
+
+    try:
+        return create_app()
+    except RuntimeError as exc:
+        raise NoAppException(f"{exc} (or run `hotline demo` once, which generates one for the embedded setup)") from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
