@@ -177,6 +177,7 @@ def _move_one_dose(session: Session, target: Booking, dose: str, slot: Slot, act
     target = session.get(Booking, target.id, with_for_update=True, populate_existing=True)
     before = audit.snapshot_booking(target)
     old_slot, old_pool = getattr(target, f"{dose}_slot_id"), getattr(target, f"{dose}_pool")
+    ledger.lock_slots(session, (slot.id, old_slot))
     new_pool = ledger.take_place(session, slot.id, "agent", now)
     ledger.give_back(session, old_slot, old_pool)
     session.add(FreedCapacity(slot_id=old_slot, pool=old_pool, reason="moved_up", source_booking_id=target.id))
