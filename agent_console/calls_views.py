@@ -47,14 +47,10 @@ def take_next():
         twilio_rest.redirect_call(call_sid, "console.twiml_connect", entry_id=entry_id)
     except twilio_rest.CallFailed as exc:
         with work() as s:
-            if exc.gone:
-                console_queue.gone(s, entry_id, now())
-            else:
-                console_queue.unassign(s, entry_id, user_id())
+            console_queue.redirect_failed(s, entry_id, user_id(), exc.gone)
         flash_error(t("queue.caller_gone") if exc.gone else t("queue.twilio_failed"))
         return redirect(url_for("console.queue"))
     with work() as s:
-        console_queue.connected(s, entry_id, now())
         s.get(User, user_id()).status = "busy"
     flash(t("queue.connected"), "ok")
     return redirect(url_for("console.queue"))

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared_db import audit
+from shared_db.calls import STALE_AFTER
 from shared_db.errors import InvalidInput, InvalidTransition
 from shared_db.models import QueueEntry
 
@@ -26,42 +27,44 @@ class Waiting:
     wait_seconds: int
 
 
+def _waiting_condition(now: datetime):
+    # Entries older than the IVR's stale limit are lost status callbacks, not callers (shared_db.calls).
+    return (QueueEntry.left_at.is_(None), QueueEntry.agent_id.is_(None), QueueEntry.enqueued_at > now - STALE_AFTER)
+
+
 def waiting(session: Session, now: datetime, limit: int = 200) -> list[Waiting]:
     """Callers waiting for an agent, longest first, with position and wait so far."""
-    rows = session.scalars(select(QueueEntry).where(QueueEntry.left_at.is_(None), QueueEntry.agent_id.is_(None))
+    rows = session.scalars(select(QueueEntry).where(*_waiting_condition(now))
                            .order_by(QueueEntry.enqueued_at, QueueEntry.id).limit(limit))
     return [Waiting(e, i + 1, max(0, int((now - e.enqueued_at).total_seconds()))) for i, e in enumerate(rows)]
 
 
 def take_next(session: Session, user_id: int, now: datetime) -> QueueEntry | None:
-    """Assign the longest-waiting caller to this agent; None when nobody waits."""
-    entry = session.scalar(select(QueueEntry).where(QueueEntry.left_at.is_(None), QueueEntry.agent_id.is_(None))
+    """Give the longest-waiting caller to this agent (answered now); None when nobody waits.
+
+    The entry is closed before Twilio is asked to redirect the call, so the IVR's
+    queue hooks and a second agent both see the caller as taken.
+    """
+    entry = session.scalar(select(QueueEntry).where(*_waiting_condition(now))
                            .order_by(QueueEntry.enqueued_at, QueueEntry.id).limit(1)
                            .with_for_update(skip_locked=True))
     if entry is None:
         return None
-    entry.agent_id = user_id
+    entry.agent_id, entry.left_at, entry.outcome = user_id, now, "answered"
     session.flush()
     return entry
 
 
-def connected(session: Session, entry_id: int, now: datetime) -> None:
-    """The caller left the queue to the agent: answered."""
-    session.execute(update(QueueEntry).where(QueueEntry.id == entry_id, QueueEntry.left_at.is_(None))
-                    .values(left_at=now, outcome="answered").execution_options(synchronize_session=False))
-
-
-def gone(session: Session, entry_id: int, now: datetime) -> None:
-    """The call could not be redirected (the caller hung up meanwhile): abandoned."""
-    session.execute(update(QueueEntry).where(QueueEntry.id == entry_id, QueueEntry.left_at.is_(None))
-                    .values(left_at=now, outcome="abandoned").execution_options(synchronize_session=False))
-
-
-def unassign(session: Session, entry_id: int, user_id: int) -> None:
-    """Put the caller back in line for everyone (the redirect failed for a passing reason)."""
-    session.execute(update(QueueEntry).where(QueueEntry.id == entry_id, QueueEntry.agent_id == user_id,
-                                             QueueEntry.left_at.is_(None))
-                    .values(agent_id=None).execution_options(synchronize_session=False))
+def redirect_failed(session: Session, entry_id: int, user_id: int, gone: bool) -> None:
+    """Twilio could not redirect the call: the caller hung up (abandoned) or waits on (back in line)."""
+    entry = session.get(QueueEntry, entry_id, with_for_update=True, populate_existing=True)
+    if entry is None or entry.agent_id != user_id or entry.outcome != "answered":
+        return
+    if gone:
+        entry.outcome = "abandoned"
+    else:
+        entry.agent_id, entry.left_at, entry.outcome = None, None, None
+    session.flush()
 
 
 def current_calls(session: Session, user_id: int, limit: int = 5) -> list[QueueEntry]:

@@ -1,8 +1,8 @@
 """Supervisor-owned settings (settings table, JSON values) with their defaults and bounds.
 
 Keys other parts read:
-  queue.overload_max_waiting        callers waiting for an agent before the IVR offers callbacks only
-  queue.overload_max_wait_seconds   longest wait before the same
+  queue_overload_length             callers waiting before the IVR offers callbacks instead (shared_db.calls)
+  queue_overload_wait_seconds       estimated wait before the same (shared_db.calls)
   callbacks.max_attempts            tries before a callback request is given up
   callbacks.retry_minutes           pause before an unanswered callback is tried again
   fill.days_ahead                   how many days ahead freed places become fill tasks
@@ -13,15 +13,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from shared_db import audit
+from shared_db import audit, calls
 from shared_db.errors import InvalidInput
 from shared_db.models import Setting
 from shared_db.types import utcnow
 
 # key: (default, minimum, maximum)
 DEFAULTS: dict[str, tuple[int, int, int]] = {
-    "queue.overload_max_waiting": (30, 1, 10000),
-    "queue.overload_max_wait_seconds": (900, 30, 86400),
+    calls.OVERLOAD_QUEUE_LENGTH: (calls.DEFAULTS[calls.OVERLOAD_QUEUE_LENGTH], 1, 10000),
+    calls.OVERLOAD_WAIT_SECONDS: (calls.DEFAULTS[calls.OVERLOAD_WAIT_SECONDS], 30, 86400),
     "callbacks.max_attempts": (3, 1, 20),
     "callbacks.retry_minutes": (30, 1, 1440),
     "fill.days_ahead": (3, 1, 14),

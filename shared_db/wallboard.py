@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from shared_db.calls import STALE_AFTER
 from shared_db.models import Booking, CallbackRequest, CallSession, Centre, FreedCapacity, QueueEntry, Slot, User
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -35,7 +36,8 @@ def local_hour(moment: datetime) -> int:
 def live(session: Session, now: datetime) -> dict:
     """The figures that change by the second: IVR, queue, callbacks, agents."""
     waits = [int((now - t).total_seconds()) for t in session.scalars(
-        select(QueueEntry.enqueued_at).where(QueueEntry.left_at.is_(None), QueueEntry.agent_id.is_(None)))]
+        select(QueueEntry.enqueued_at).where(QueueEntry.left_at.is_(None), QueueEntry.agent_id.is_(None),
+                                             QueueEntry.enqueued_at > now - STALE_AFTER))]
     in_ivr = session.scalar(select(func.count()).select_from(CallSession).where(
         CallSession.ended_at.is_(None), CallSession.updated_at > now - timedelta(hours=OPEN_CALL_HOURS))) or 0
     seen = User.last_seen_at > now - timedelta(minutes=AGENT_SEEN_MINUTES)

@@ -110,12 +110,12 @@ def test_daily_report_csv(supervisor, world, pg_sessions):
 
 
 def test_settings_are_validated_saved_and_audited(supervisor, console, pg_sessions):
-    post(supervisor, "/console/supervisor/settings", **{"queue.overload_max_waiting": "45",
-                                                        "queue.overload_max_wait_seconds": "600"})
+    post(supervisor, "/console/supervisor/settings", **{"queue_overload_length": "45",
+                                                        "queue_overload_wait_seconds": "600"})
     post(supervisor, "/console/supervisor/settings", **{"callbacks.max_attempts": "-3"})
     with transaction(pg_sessions) as s:
         values = {row.key: row.value for row in s.scalars(select(Setting))}
-        assert values == {"queue.overload_max_waiting": 45, "queue.overload_max_wait_seconds": 600}
+        assert values == {"queue_overload_length": 45, "queue_overload_wait_seconds": 600}
         entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "setting_changed").limit(1))
         assert entry.actor == f"agent:{user_id(console, 'super')}"
     page = supervisor.get("/console/supervisor/settings").get_data(as_text=True)
