@@ -16,7 +16,13 @@ from shared_db.session import make_engine, make_sessionmaker, migrate, transacti
 
 
 def _create_app():
-    return create_app()
+    """The app for commands; a missing secret is a one-line message, not a traceback."""
+    from flask.cli import NoAppException
+
+    try:
+        return create_app()
+    except RuntimeError as exc:
+        raise NoAppException(f"{exc} (or run `hotline demo` once, which generates one for the embedded setup)") from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
@@ -125,6 +131,55 @@ def users_add(username: str, role: str, display_name: str | None, phone: str | N
     except InvalidInput as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"user {username} ({role}) created")
+
+
+@main.group("api-keys")
+def api_keys_group() -> None:
+    """API keys of online portal clients."""
+
+
+@api_keys_group.command("add")
+@click.argument("name")
+def api_keys_add(name: str) -> None:
+    """Create a client and print its key once; only a hash is stored."""
+    from shared_db.api_clients import create_client
+    from shared_db.errors import InvalidInput
+
+    try:
+        with transaction(_sessions()) as session:
+            client, key = create_client(session, name)
+            prefix = client.key_prefix
+    except InvalidInput as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"API client {name} created (key prefix {prefix}). Its key, shown only now:")
+    click.echo(key)
+
+
+@api_keys_group.command("revoke")
+@click.argument("name_or_prefix")
+def api_keys_revoke(name_or_prefix: str) -> None:
+    """Revoke a client's key at once (by client name or key prefix)."""
+    from shared_db.api_clients import revoke
+    from shared_db.errors import InvalidInput
+
+    try:
+        with transaction(_sessions()) as session:
+            client = revoke(session, name_or_prefix)
+            name = client.name
+    except InvalidInput as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"API client {name} revoked")
+
+
+@api_keys_group.command("list")
+def api_keys_list() -> None:
+    """Show clients with key prefix and state (never the keys)."""
+    from shared_db.api_clients import list_clients
+
+    with transaction(_sessions()) as session:
+        for c in list_clients(session):
+            state = "active" if c.active else f"revoked {c.revoked_at:%Y-%m-%d %H:%M}"
+            click.echo(f"{c.id:>4}  {c.key_prefix}  {c.name}  ({state})")
 
 
 @main.command("demo", with_appcontext=False)

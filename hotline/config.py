@@ -42,6 +42,9 @@ class Config:
         self.RETENTION_DAYS = _int("HOTLINE_RETENTION_DAYS", 14)
         self.COMPLETED_RETENTION_DAYS = _int("HOTLINE_COMPLETED_RETENTION_DAYS", 30)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        # Online API limits (Flask-Limiter syntax): per API client, and per end user the portal forwards.
+        self.API_RATE_LIMIT_CLIENT = os.environ.get("API_RATE_LIMIT_CLIENT", "1200/minute")
+        self.API_RATE_LIMIT_END_USER = os.environ.get("API_RATE_LIMIT_END_USER", "30/minute")
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,0 +1,49 @@
+"""Plain JSON shapes of centres, slots, offers, holds and bookings (no personal data in them)."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from shared_db.eligibility import Assessment
+from shared_db.models import Booking, Centre, Slot, Vaccine
+from shared_db.pairing import Offer
+
+
+def vaccine(v: Vaccine) -> dict:
+    return {"code": v.code, "name": v.name, "doses": v.doses,
+            "interval_min_days": v.interval_min_days, "interval_max_days": v.interval_max_days}
+
+
+def slot(s: Slot | None) -> dict | None:
+    """A slot with its start in the centre's local time (with offset)."""
+    if s is None:
+        return None
+    return {"slot_id": s.id, "starts_at": s.starts_at.astimezone(ZoneInfo(s.centre.timezone)).isoformat(),
+            "duration_minutes": s.duration_minutes, "dose": s.dose}
+
+
+def centre(c: Centre, relation: str, vaccines: list[Vaccine]) -> dict:
+    return {"id": c.id, "name": c.name, "address": c.address, "city": c.city, "district": c.district,
+            "relation": relation, "vaccines": [vaccine(v) for v in vaccines]}
+
+
+def offer(o: Offer) -> dict:
+    return {"centre_id": o.first.centre_id, "vaccine": o.first.vaccine.code,
+            "first": slot(o.first), "second": slot(o.second)}
+
+
+def hold(b: Booking) -> dict:
+    return {"hold_id": b.id, "expires_at": b.hold_expires_at.isoformat(), "centre_id": b.first_slot.centre_id,
+            "vaccine": b.first_slot.vaccine.code, "first": slot(b.first_slot), "second": slot(b.second_slot)}
+
+
+def booking(b: Booking) -> dict:
+    c = b.first_slot.centre
+    return {"booking_code": b.code, "status": b.status, "channel": b.channel,
+            "centre": {"id": c.id, "name": c.name, "address": c.address},
+            "vaccine": vaccine(b.first_slot.vaccine), "first": slot(b.first_slot), "second": slot(b.second_slot)}
+
+
+def assessment(a: Assessment) -> dict:
+    return {"eligible": a.eligible, "reason": a.reason, "priority_group": a.group, "vaccines": list(a.vaccines),
+            "opens_on": a.opens_on.isoformat() if a.opens_on else None, "questions": list(a.questions),
+            "centre_ids": sorted(a.centre_ids) if a.centre_ids is not None else None}

@@ -1,0 +1,313 @@
+"""Routes of the online API: thin, each a validated input, one unit of work, a JSON answer."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from typing import Callable
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+
+from hotline import db
+from online_api import serialize
+from online_api.auth import ClientRef, current_client
+from online_api.idempotency import Answer, fingerprint, run_once
+from online_api.openapi import IDEMPOTENCY_HEADER, MAX_ID, document
+from online_api.problems import ApiProblem, http_problem, invalid, ledger_problem, response
+from online_api.queries import centres_near, local_today, offers_between
+from online_api.validation import errors_for, parse_date
+from shared_db import booking as ledger
+from shared_db import outbox
+from shared_db.errors import LedgerError
+from shared_db.codes import clean_code, is_valid_code
+from shared_db.eligibility import Assessment, Facts, assess, invitation_matches, load_rules
+from shared_db.models import Booking, Centre, Slot, Vaccine
+from shared_db.pairing import offer_for
+from shared_db.people import PersonDetails, name_key, normalise_phone
+from shared_db.types import utcnow
+
+bp = Blueprint("online_api", __name__, url_prefix="/api/v1")
+Operation = Callable[[Session, ClientRef], Answer]
+bp.register_error_handler(ApiProblem, ledger_problem)
+bp.register_error_handler(LedgerError, ledger_problem)
+bp.register_error_handler(HTTPException, http_problem)
+
+
+@bp.before_request
+def require_client() -> None:
+    """Every route but the document needs a valid, unrevoked API key."""
+    if request.endpoint != "online_api.openapi_document" and current_client() is None:
+        raise ApiProblem("unauthorized", "send a valid API key in the X-API-Key header")
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(document())
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@bp.post("/eligibility")
+def check_eligibility():
+    data = json_body("EligibilityRequest")
+    dob = plausible_birth_date(data["date_of_birth"])
+    session = db.session()
+    with session.begin():
+        result = assessment_for(session, data, dob, data.get("centre_id"))
+        return response(200, serialize.assessment(result))
+
+
+@bp.get("/centres")
+def list_centres():
+    postcode = request.args.get("postcode", "")
+    if not re.fullmatch(r"[0-9]{5}", postcode):
+        raise invalid([{"field": "postcode", "message": "five digits expected"}])
+    session = db.session()
+    with session.begin():
+        found = centres_near(session, postcode, utcnow())
+        return response(200, [serialize.centre(c, relation, vs) for c, relation, vs in found])
+
+
+@bp.get("/centres/<int:centre_id>/slots")
+def list_slots(centre_id: int):
+    now = utcnow()
+    first_day, last_day, code, limit = slot_query(local_today(now))
+    session = db.session()
+    with session.begin():
+        centre = session.get(Centre, centre_id) if centre_id <= MAX_ID else None
+        if centre is None or not centre.active:
+            raise ApiProblem("not_found", "no such centre")
+        vaccine_id = None
+        if code is not None:
+            vaccine_id = session.scalar(select(Vaccine.id).where(Vaccine.code == code.upper()))
+            if vaccine_id is None:
+                raise invalid([{"field": "vaccine", "message": "unknown vaccine code"}])
+        offers = offers_between(session, centre, first_day, last_day, now, vaccine_id, limit)
+        return response(200, [serialize.offer(o) for o in offers])
+
+
+@bp.post("/bookings/lookup")
+def lookup_booking():
+    data = json_body("LookupRequest")
+    code, dob = booking_code(data), parse_date(data["date_of_birth"])
+    session = db.session()
+    with session.begin():
+        return response(200, serialize.booking(ledger.find_by_code(session, code, dob)))
+
+
+# --------------------------------------------------------------------------- changing
+
+
+@bp.post("/holds")
+def create_hold():
+    data = json_body("HoldRequest")
+
+    def operation(session: Session, client: ClientRef) -> Answer:
+        now = utcnow()
+        first_id, second_id = pair_for(session, data["first_slot_id"], data.get("second_slot_id"), now)
+        held = ledger.hold(session, first_slot_id=first_id, second_slot_id=second_id, channel="online",
+                           actor=client.actor, now=now, hold_seconds=current_app.config["HOLD_SECONDS"])
+        return 201, serialize.hold(held)
+
+    return keyed(operation)
+
+
+@bp.delete("/holds/<int:hold_id>")
+def release_hold(hold_id: int):
+    def operation(session: Session, client: ClientRef) -> Answer:
+        held = own_hold(session, hold_id, client)
+        if held.status == "held":
+            ledger.cancel(session, held.id, actor=client.actor, reason="hold released by the portal")
+        elif held.status not in ("expired", "cancelled"):
+            raise ApiProblem("invalid_state", "this hold is already a booking; cancel the booking instead")
+        return 204, None
+
+    return keyed(operation)
+
+
+@bp.post("/holds/<int:hold_id>/confirm")
+def confirm_hold(hold_id: int):
+    data = json_body("ConfirmRequest")
+    dob = plausible_birth_date(data["date_of_birth"])
+    phone = normalise_phone(data["phone"]) if data.get("phone") else None
+
+    def operation(session: Session, client: ClientRef) -> Answer:
+        held = own_hold(session, hold_id, client)
+        if held.status == "confirmed":
+            return 201, serialize.booking(held)  # a retry without Idempotency-Key
+        result = assessment_for(session, data, dob, held.first_slot.centre_id)
+        require_eligible(result, held.first_slot)
+        if held.status == "held" and phone:
+            held.caller_number = phone  # the per-number limit counts the person's phone for online bookings
+            session.flush()
+        config = current_app.config
+        details = PersonDetails(name=data["name"], date_of_birth=dob, postcode=data.get("postcode"), phone=phone,
+                                language=data.get("language", "de"), priority_group=result.group)
+        done = ledger.confirm(session, held.id, details=details, actor=client.actor, caller_limit=config["CALLER_LIMIT"],
+                              retention_days=config["RETENTION_DAYS"],
+                              completed_retention_days=config["COMPLETED_RETENTION_DAYS"])
+        session.expire(done, ["person"])
+        outbox.announce_booking(session, done, "confirmation")
+        return 201, serialize.booking(done)
+
+    return keyed(operation)
+
+
+@bp.post("/bookings/cancel")
+def cancel_booking():
+    data = json_body("CancelRequest")
+    code, dob = booking_code(data), parse_date(data["date_of_birth"])
+    second_only = bool(data.get("second_dose_only", False))
+
+    def operation(session: Session, client: ClientRef) -> Answer:
+        found = ledger.find_by_code(session, code, dob)
+        was = (found.status, found.second_slot_id)
+        done = ledger.cancel(session, found.id, actor=client.actor, reason="cancelled via the online portal",
+                             second_dose_only=second_only)
+        session.expire(done, ["first_slot", "second_slot", "person"])
+        if (done.status, done.second_slot_id) != was and done.status == "cancelled":
+            outbox.announce_booking(session, done, "cancellation")
+        return 200, serialize.booking(done)
+
+    return keyed(operation)
+
+
+@bp.post("/bookings/rebook")
+def rebook_booking():
+    data = json_body("RebookRequest")
+    code, dob = booking_code(data), parse_date(data["date_of_birth"])
+
+    def operation(session: Session, client: ClientRef) -> Answer:
+        now = utcnow()
+        found = ledger.find_by_code(session, code, dob)
+        was = (found.first_slot_id, found.second_slot_id)
+        first_id, second_id = pair_for(session, data["first_slot_id"], data.get("second_slot_id"), now,
+                                       vaccine_id=found.first_slot.vaccine_id)
+        done = ledger.rebook(session, found.id, first_slot_id=first_id, second_slot_id=second_id,
+                             actor=client.actor, channel="online", now=now, reason="rebooked via the online portal")
+        if (done.first_slot_id, done.second_slot_id) != was:
+            session.expire(done, ["person"])
+            outbox.announce_booking(session, done, "rebooked")
+        return 200, serialize.booking(done)
+
+    return keyed(operation)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def keyed(operation: Operation):
+    """Run a change in one unit of work, once per Idempotency-Key, and answer (or replay) it."""
+    client = current_client()
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is not None and not re.fullmatch(r"[!-~]{1,100}", key):
+        raise invalid([{"field": IDEMPOTENCY_HEADER, "message": "1 to 100 printable ASCII characters"}])
+    request_hash = fingerprint(request.method, request.path, request.get_json(silent=True))
+    session = db.session()
+    with session.begin():
+        (status, body), replayed = run_once(session, client.id, key, request_hash,
+                                            lambda: operation(session, client))
+    return response(status, body, {"Idempotent-Replayed": "true"} if replayed else None)
+
+
+def json_body(schema_name: str) -> dict:
+    """The request's JSON object, checked against the document's schema; invalid_input lists every bad field."""
+    data = request.get_json(silent=True)
+    errors = errors_for(schema_name, data)
+    if errors:
+        raise invalid(errors)
+    return data
+
+
+def plausible_birth_date(raw: str) -> date:
+    """A birth date that is not in the future and at most 120 years ago."""
+    dob = parse_date(raw)
+    today = local_today(utcnow())
+    if dob > today or today.year - dob.year > 120:
+        raise invalid([{"field": "date_of_birth", "message": "not a plausible date of birth"}])
+    return dob
+
+
+def booking_code(data: dict) -> str:
+    code = clean_code(data["booking_code"])
+    if not is_valid_code(code):
+        raise invalid([{"field": "booking_code", "message": "not a booking code (check digit does not match)"}])
+    return code
+
+
+def slot_query(today: date) -> tuple[date, date, str | None, int]:
+    """from, to, vaccine and limit of a slot search, every bad one reported."""
+    args, errors = request.args, []
+    days = {}
+    for name, default in (("from", today), ("to", None)):
+        raw = args.get(name)
+        try:
+            days[name] = parse_date(raw) if raw else default
+            if raw and (not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw) or not 2000 <= days[name].year <= 2100):
+                raise ValueError
+        except ValueError:
+            errors.append({"field": name, "message": "a date YYYY-MM-DD between 2000 and 2100 expected"})
+            days[name] = default
+    first = days["from"] or today
+    last = days["to"] or first + timedelta(days=13)
+    if not errors and not 0 <= (last - first).days <= 62:
+        errors.append({"field": "to", "message": "0 to 62 days after from"})
+    vaccine = args.get("vaccine")
+    if vaccine is not None and not re.fullmatch(r"[A-Za-z0-9]{1,20}", vaccine):
+        errors.append({"field": "vaccine", "message": "a vaccine code such as BNT"})
+    raw_limit = args.get("limit", "20")
+    limit = int(raw_limit) if re.fullmatch(r"[0-9]{1,3}", raw_limit) else 0
+    if not 1 <= limit <= 50:
+        errors.append({"field": "limit", "message": "1 to 50"})
+    if errors:
+        raise invalid(errors)
+    return first, last, vaccine, limit
+
+
+def assessment_for(session: Session, data: dict, dob: date, centre_id: int | None) -> Assessment:
+    """Eligibility of the person described by `data` for the online channel today."""
+    invitation = None
+    if data.get("invitation_code") or data.get("name"):
+        invitation = invitation_matches(session, name_key(data["name"]) if data.get("name") else None, dob,
+                                        data.get("invitation_code"))
+    facts = Facts(dob, data.get("care_home"), data.get("occupation"), data.get("condition"), invitation)
+    return assess(facts, load_rules(session), local_today(utcnow()), "online", centre_id)
+
+
+def require_eligible(result: Assessment, first: Slot) -> None:
+    """not_eligible (with the opening date when known) unless the person may get this vaccine here."""
+    if not result.eligible:
+        detail = {"not_yet": "the person's group cannot book yet", "questions": "more answers are needed",
+                  "not_eligible": "the person may not book online"}[result.reason]
+        raise ApiProblem("not_eligible", detail, opens_on=result.opens_on.isoformat() if result.opens_on else None,
+                         questions=list(result.questions))
+    if first.vaccine.code not in result.vaccines or (result.centre_ids is not None
+                                                    and first.centre_id not in result.centre_ids):
+        raise ApiProblem("not_eligible", f"{first.vaccine.name} at this centre is not open to this person",
+                         opens_on=None, questions=[])
+
+
+def pair_for(session: Session, first_id: int, second_id: int | None, now: datetime,
+             vaccine_id: int | None = None) -> tuple[int, int | None]:
+    """The chosen slots; the earliest fitting second dose when the portal left it out."""
+    first = session.get(Slot, first_id)
+    if first is None or first.dose != "first":
+        raise invalid([{"field": "first_slot_id", "message": "not a first-dose slot"}])
+    if vaccine_id is not None and first.vaccine_id != vaccine_id:
+        raise invalid([{"field": "first_slot_id", "message": "a rebooking keeps the vaccine"}])
+    if not first.centre.active:
+        raise ApiProblem("slot_gone", "the centre takes no bookings")
+    if second_id is None and first.vaccine.doses == 2:
+        second_id = offer_for(session, first.id, "online", now).second.id
+    return first.id, second_id
+
+
+def own_hold(session: Session, hold_id: int, client: ClientRef) -> Booking:
+    """A hold this client made, locked; not_found for anyone else's."""
+    held = session.get(Booking, hold_id, with_for_update=True) if hold_id <= MAX_ID else None
+    if held is None or held.created_by != client.actor or held.channel != "online":
+        raise ApiProblem("not_found", "no such hold")
+    return held
