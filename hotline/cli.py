@@ -182,6 +182,18 @@ def api_keys_list() -> None:
             click.echo(f"{c.id:>4}  {c.key_prefix}  {c.name}  ({state})")
 
 
+@main.command("bench", with_appcontext=False)
+@click.argument("names", nargs=-1)
+@click.option("--size", type=click.Choice(["smoke", "full"]), default="smoke", show_default=True)
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="override a size parameter")
+def bench_command(names: tuple[str, ...], size: str, overrides: tuple[str, ...]) -> None:
+    """Run benchmarks (all, or those named); print figures and write JSON to bench/results/."""
+    from bench.runner import run_selected
+
+    results = run_selected(list(names), size, dict(o.split("=", 1) for o in overrides), echo=click.echo)
+    sys.exit(0 if all(r.ok for r in results) else 1)
+
+
 @main.command("demo", with_appcontext=False)
 @click.option("--port", default=5000, show_default=True)
 @click.option("--no-serve", is_flag=True, help="prepare the database and stop")
