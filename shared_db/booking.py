@@ -166,19 +166,20 @@ def confirm(session: Session, booking_id: int, *, details: PersonDetails, actor:
     person = register(session, details, booking.channel, actor, now, retention_days)
     _check_caller_limit(session, booking.caller_number, person.id, caller_limit, now)
     before = audit.snapshot_booking(booking)
-    booking.person_id, booking.status, booking.confirmed_at = person.id, "confirmed", now
-    booking.hold_expires_at, booking.changed_by = None, actor
-    _flush_one_active(session, person.id)
+    _mark_confirmed(session, booking, person.id, actor, now)
     _extend_retention(session, person, booking, completed_retention_days)
     audit.record(session, actor, "booking", booking.id, "confirmed", before, audit.snapshot_booking(booking))
     return booking
 
 
-def _flush_one_active(session: Session, person_id: int) -> None:
-    """Flush under a savepoint; the partial unique index turns a second active booking into an error."""
+def _mark_confirmed(session: Session, booking: Booking, person_id: int, actor: str, now: datetime) -> None:
+    """Confirm under a savepoint; the partial unique index turns a second active booking into an error."""
+    # The changes are made inside the savepoint: begin_nested() first flushes what is pending, and a
+    # violation flushed there would roll back the caller's whole transaction instead of the savepoint.
     try:
         with session.begin_nested():
-            session.flush()
+            booking.person_id, booking.status, booking.confirmed_at = person_id, "confirmed", now
+            booking.hold_expires_at, booking.changed_by = None, actor
     except IntegrityError as exc:
         existing = session.scalar(select(Booking.code).where(
             Booking.person_id == person_id, Booking.status.in_(ACTIVE_STATUSES)))
