@@ -16,7 +16,13 @@ from shared_db.session import make_engine, make_sessionmaker, migrate, transacti
 
 
 def _create_app():
-    return create_app()
+    """The app for commands; a missing secret is a one-line message, not a traceback."""
+    from flask.cli import NoAppException
+
+    try:
+        return create_app()
+    except RuntimeError as exc:
+        raise NoAppException(f"{exc} (or run `hotline demo` once, which generates one for the embedded setup)") from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
@@ -163,6 +169,18 @@ def api_keys_list() -> None:
         for c in list_clients(session):
             state = "active" if c.active else f"revoked {c.revoked_at:%Y-%m-%d %H:%M}"
             click.echo(f"{c.id:>4}  {c.key_prefix}  {c.name}  ({state})")
+
+
+@main.command("bench", with_appcontext=False)
+@click.argument("names", nargs=-1)
+@click.option("--size", type=click.Choice(["smoke", "full"]), default="smoke", show_default=True)
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="override a size parameter")
+def bench_command(names: tuple[str, ...], size: str, overrides: tuple[str, ...]) -> None:
+    """Run benchmarks (all, or those named); print figures and write JSON to bench/results/."""
+    from bench.runner import run_selected
+
+    results = run_selected(list(names), size, dict(o.split("=", 1) for o in overrides), echo=click.echo)
+    sys.exit(0 if all(r.ok for r in results) else 1)
 
 
 @main.command("demo", with_appcontext=False)

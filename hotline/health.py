@@ -32,6 +32,25 @@ def metrics():
     return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")
 
 
+def ledger_metrics() -> list[str]:
+    """Bookings, free places and outbox backlog, read from the database at scrape time."""
+    from shared_db import stats
+    from shared_db.types import utcnow
+
+    session = db.session()
+    with session.begin():
+        bookings = stats.bookings_by_status_and_channel(session)
+        free = stats.free_places(session, utcnow())
+        outbox = stats.outbox_backlog(session)
+    lines = ["# HELP hotline_bookings Bookings by status and channel.", "# TYPE hotline_bookings gauge"]
+    lines += [f'hotline_bookings{{status="{s}",channel="{c}"}} {n}' for (s, c), n in sorted(bookings.items())]
+    lines += ["# HELP hotline_free_places Free places in future slots.", "# TYPE hotline_free_places gauge"]
+    lines += [f'hotline_free_places{{dose="{d}",pool="{p}"}} {n}' for (d, p), n in sorted(free.items())]
+    lines += ["# HELP hotline_notifications Outbox rows by status.", "# TYPE hotline_notifications gauge"]
+    lines += [f'hotline_notifications{{status="{s}"}} {n}' for s, n in sorted(outbox.items())]
+    return lines
+
+
 def add_metrics(app: Flask, collect) -> None:
     """Register a function returning Prometheus text lines."""
     app.extensions.setdefault("hotline.metrics", []).append(collect)
@@ -61,3 +80,4 @@ def _redis_ok() -> str:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    add_metrics(app, ledger_metrics)

@@ -86,6 +86,8 @@ def _run_deferred(session: Session) -> None:
         enqueue(func, *args, **options)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_deferred(session: Session) -> None:
-    session.info.pop("hotline_after_commit", None)
+@event.listens_for(Session, "after_transaction_end")
+def _drop_deferred(session: Session, transaction) -> None:
+    """An outermost transaction that ended without commit drops its jobs; a savepoint's end does not."""
+    if transaction.parent is None:
+        session.info.pop("hotline_after_commit", None)

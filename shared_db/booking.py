@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -80,14 +80,29 @@ def give_back(session: Session, slot_id: int, pool: str) -> None:
         raise RuntimeError(f"ledger out of step: slot {slot_id} pool {pool} has nothing to give back")
 
 
+def lock_slots(session: Session, slot_ids) -> None:
+    """Lock slot rows in ascending id order, so ledger transactions never wait on each other in a cycle."""
+    ids = sorted({i for i in slot_ids if i is not None})
+    if ids:
+        session.execute(select(Slot.id).where(Slot.id.in_(ids)).order_by(Slot.id).with_for_update())
+
+
+def _try_lock_slots(session: Session, slot_ids) -> bool:
+    """Lock slot rows only if nobody else holds them; background releases never wait (no deadlocks)."""
+    ids = {i for i in slot_ids if i is not None}
+    got = session.scalars(select(Slot.id).where(Slot.id.in_(ids)).order_by(Slot.id)
+                          .with_for_update(skip_locked=True)).all()
+    return set(got) == ids
+
+
 def _free_booking_capacity(session: Session, booking: Booking, second_only: bool = False) -> list[tuple[int, str]]:
     freed = []
-    if booking.second_slot_id is not None:
-        give_back(session, booking.second_slot_id, booking.second_pool)
-        freed.append((booking.second_slot_id, booking.second_pool))
     if not second_only:
         give_back(session, booking.first_slot_id, booking.first_pool)
         freed.append((booking.first_slot_id, booking.first_pool))
+    if booking.second_slot_id is not None:
+        give_back(session, booking.second_slot_id, booking.second_pool)
+        freed.append((booking.second_slot_id, booking.second_pool))
     return freed
 
 
@@ -106,6 +121,7 @@ def hold(session: Session, *, first_slot_id: int, second_slot_id: int | None, ch
     """Take both doses' places and return a held booking that lapses after `hold_seconds`."""
     now = now or utcnow()
     check_pair(session, first_slot_id, second_slot_id)
+    lock_slots(session, (first_slot_id, second_slot_id))
     first_pool = take_place(session, first_slot_id, channel, now)
     second_pool = take_place(session, second_slot_id, channel, now) if second_slot_id else None
     booking = Booking(code=_unused_code(session), first_slot_id=first_slot_id, first_pool=first_pool,
@@ -133,12 +149,15 @@ def release_expired_holds(session: Session, now: datetime | None = None, slot_id
     if slot_id is not None:
         query = query.where(or_(Booking.first_slot_id == slot_id, Booking.second_slot_id == slot_id))
     lapsed = session.scalars(query.order_by(Booking.id).limit(limit).with_for_update(skip_locked=True)).all()
+    released = 0
     for booking in lapsed:
+        if not _try_lock_slots(session, (booking.first_slot_id, booking.second_slot_id)):
+            continue  # someone is booking on these slots right now: the next sweep gets it
         _free_booking_capacity(session, booking)
-        booking.status = "expired"
-        booking.changed_by = "system"
+        booking.status, booking.changed_by = "expired", "system"
+        released += 1
     session.flush()
-    return len(lapsed)
+    return released
 
 
 def _locked(session: Session, booking_id: int) -> Booking:
@@ -174,8 +193,7 @@ def confirm(session: Session, booking_id: int, *, details: PersonDetails, actor:
 
 def _mark_confirmed(session: Session, booking: Booking, person_id: int, actor: str, now: datetime) -> None:
     """Confirm under a savepoint; the partial unique index turns a second active booking into an error."""
-    # The changes are made inside the savepoint: begin_nested() first flushes what is pending, and a
-    # violation flushed there would roll back the caller's whole transaction instead of the savepoint.
+    session.flush()  # everything before this point stays, whatever the savepoint does
     try:
         with session.begin_nested():
             booking.person_id, booking.status, booking.confirmed_at = person_id, "confirmed", now
@@ -230,6 +248,7 @@ def cancel(session: Session, booking_id: int, *, actor: str, reason: str, second
     if booking.status not in ACTIVE_STATUSES:
         raise InvalidTransition(f"a {booking.status} booking cannot be cancelled")
     before = audit.snapshot_booking(booking)
+    lock_slots(session, (None if second_dose_only else booking.first_slot_id, booking.second_slot_id))
     freed = _free_booking_capacity(session, booking, second_only=second_dose_only)
     if booking.status == "confirmed":
         _record_freed(session, freed, freed_reason, booking)
@@ -254,6 +273,7 @@ def rebook(session: Session, booking_id: int, *, first_slot_id: int, second_slot
     if (booking.first_slot_id, booking.second_slot_id) == (first_slot_id, second_slot_id):
         return booking  # a retry of a rebook that already happened
     check_pair(session, first_slot_id, second_slot_id)
+    lock_slots(session, (first_slot_id, second_slot_id, booking.first_slot_id, booking.second_slot_id))
     new_first = take_place(session, first_slot_id, channel, now)
     new_second = take_place(session, second_slot_id, channel, now) if second_slot_id else None
     before = audit.snapshot_booking(booking)
@@ -278,6 +298,7 @@ def mark_outcome(session: Session, booking_id: int, *, outcome: str, actor: str)
         raise InvalidTransition(f"a {booking.status} booking has no outcome to record")
     before = audit.snapshot_booking(booking)
     if outcome == "no_show" and booking.second_slot_id is not None:
+        lock_slots(session, (booking.second_slot_id,))
         give_back(session, booking.second_slot_id, booking.second_pool)
         _record_freed(session, [(booking.second_slot_id, booking.second_pool)], "no_show", booking)
         booking.second_slot_id, booking.second_pool = None, None
@@ -294,8 +315,3 @@ def find_by_code(session: Session, code: str, date_of_birth=None) -> Booking:
             booking.person is None or booking.person.date_of_birth != date_of_birth)):
         raise BookingNotFound("no booking with this code and date of birth")
     return booking
-
-
-def active_filter():
-    """SQL condition for bookings that currently keep their capacity."""
-    return and_(Booking.status.in_(CAPACITY_STATUSES))

@@ -83,7 +83,8 @@ def assess(facts: Facts, rules: RuleSet, today: date, channel: str, centre_id: i
     age = age_on(facts.date_of_birth, today)
     groups = _groups_matched(facts, rules, age)
     usable = [w for w in rules.windows if _window_usable(w, channel, centre_id, age, facts)]
-    open_now = [w for w in usable if w.group in groups and _is_open(w, today)]
+    open_now = [w for w in usable if w.group in groups and _is_open(w, today)
+                and (not w.requires_invitation or facts.invitation is True)]
     vaccines = _vaccines(open_now, rules, age)
     if open_now and vaccines:
         centres = None if any(w.centre_id is None for w in open_now) else frozenset(w.centre_id for w in open_now)

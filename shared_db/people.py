@@ -9,7 +9,7 @@ import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared_db import audit
+from shared_db import audit, locks
 from shared_db.errors import InvalidInput
 from shared_db.models import Person
 from shared_db.types import utcnow
@@ -92,6 +92,8 @@ def register(session: Session, details: PersonDetails, channel: str, actor: str,
     """Find the person by identity or register them; fresh contact details win."""
     now = now or utcnow()
     validate_details(details, now.date())
+    # Two channels registering the same person at once must find one row, not collide.
+    locks.lock_key(session, f"person:{name_key(details.name)}:{details.date_of_birth.isoformat()}")
     person = find_person(session, details.name, details.date_of_birth)
     if person is None:
         person = Person(name=details.name.strip(), name_key=name_key(details.name),

@@ -1,0 +1,335 @@
+"""The ledger's invariants, each on SQLite and on PostgreSQL (see the `sessions` fixture)."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from shared_db import booking
+from shared_db.checks import ledger_problems
+from shared_db.errors import (
+    CallerLimitReached, HoldExpired, InvalidInput, InvalidTransition, PersonAlreadyBooked, SlotUnavailable,
+)
+from shared_db.models import AuditEntry, Booking, Centre, FreedCapacity, Slot
+from shared_db.pairing import find_offers
+from tests import builders as b
+
+DAY = b.NOW.date() + timedelta(days=10)  # well before the 48 h phone release
+CALLER = "+4915112345678"
+
+
+def hold(s, first, second, channel="phone", now=b.NOW, caller=CALLER, **kw):
+    return booking.hold(s, first_slot_id=first.id, second_slot_id=second.id if second else None,
+                        channel=channel, actor=f"test:{channel}", caller_number=caller, now=now, **kw)
+
+
+def counters(sessions, slot_id):
+    with sessions.begin() as s:
+        slot = s.get(Slot, slot_id)
+        return slot.phone_taken, slot.online_taken
+
+
+@pytest.fixture
+def setup(sessions):
+    """A centre with one BioNTech pair (2 phone + 8 online places each)."""
+    with sessions.begin() as s:
+        v, c = b.vaccine(s), None
+        c = b.centre(s)
+        first, second = b.pair(s, c, v, DAY)
+        return {"centre": c.id, "first": first, "second": second, "vaccine": v.id}
+
+
+def assert_consistent(sessions):
+    with sessions.begin() as s:
+        assert ledger_problems(s) == []
+
+
+# --------------------------------------------------------------------------- 1 + 2: pools and channels
+
+
+def test_phone_channel_takes_only_phone_places_and_never_overbooks(sessions, setup):
+    with sessions.begin() as s:
+        for _ in range(2):
+            hold(s, setup["first"], setup["second"], "phone", caller=None)
+    with pytest.raises(SlotUnavailable), sessions.begin() as s:
+        hold(s, setup["first"], setup["second"], "phone", caller=None)
+    assert counters(sessions, setup["first"].id) == (2, 0)
+    assert_consistent(sessions)
+
+
+def test_online_channel_cannot_take_phone_places_before_release(sessions, setup):
+    with sessions.begin() as s:
+        for _ in range(8):
+            hold(s, setup["first"], setup["second"], "online", caller=None)
+    with pytest.raises(SlotUnavailable), sessions.begin() as s:
+        hold(s, setup["first"], setup["second"], "online", caller=None)
+    assert counters(sessions, setup["first"].id) == (0, 8)
+
+
+def test_online_channel_takes_unused_phone_places_after_release(sessions, setup):
+    after_release = b.local(DAY - timedelta(days=1), 11)  # less than 48 h before the first dose
+    with sessions.begin() as s:
+        s.get(Slot, setup["second"].id).phone_release_at = after_release  # second dose released too
+        for _ in range(10):
+            hold(s, setup["first"], setup["second"], "online", now=after_release, caller=None)
+    assert counters(sessions, setup["first"].id) == (2, 8)
+    with pytest.raises(SlotUnavailable), sessions.begin() as s:
+        hold(s, setup["first"], setup["second"], "online", now=after_release, caller=None)
+    assert_consistent(sessions)
+
+
+def test_agent_takes_any_free_place_and_is_recorded_as_agent(sessions, setup):
+    with sessions.begin() as s:
+        held = [hold(s, setup["first"], setup["second"], "agent", caller=None) for _ in range(10)]
+        assert {h.channel for h in held} == {"agent"}
+        assert sorted(h.first_pool for h in held) == ["online"] * 8 + ["phone"] * 2
+    assert counters(sessions, setup["first"].id) == (2, 8)
+
+
+def test_past_slots_cannot_be_booked(sessions, setup):
+    later = b.local(DAY, 12)
+    with pytest.raises(SlotUnavailable), sessions.begin() as s:
+        hold(s, setup["first"], setup["second"], "agent", now=later)
+
+
+# --------------------------------------------------------------------------- 3: paired doses
+
+
+def test_pair_takes_both_doses_or_neither(sessions, setup):
+    with sessions.begin() as s:
+        s.get(Slot, setup["second"].id).phone_capacity = 0  # second dose has no phone place
+    with pytest.raises(SlotUnavailable), sessions.begin() as s:
+        hold(s, setup["first"], setup["second"], "phone")
+    assert counters(sessions, setup["first"].id) == (0, 0)
+
+
+@pytest.mark.parametrize("gap, ok", [(20, False), (21, True), (42, True), (43, False)])
+def test_second_dose_interval_counts_local_days_inclusive(sessions, gap, ok):
+    with sessions.begin() as s:
+        v, c = b.vaccine(s, "BNT"), b.centre(s)
+        first = b.slot(s, c, v, b.local(DAY, 19, 30), "first")
+        # 00:15 local is the previous day in UTC: a UTC-day count would be off by one here.
+        second = b.slot(s, c, v, b.local(DAY + timedelta(days=gap), 0, 15), "second")
+    if ok:
+        with sessions.begin() as s:
+            hold(s, first, second)
+    else:
+        with pytest.raises(InvalidInput), sessions.begin() as s:
+            hold(s, first, second)
+
+
+def test_interval_across_the_dst_change(sessions):
+    with sessions.begin() as s:
+        v, c = b.vaccine(s, "BNT"), b.centre(s)
+        first = b.slot(s, c, v, b.local(date(2021, 3, 7), 23, 30), "first")  # DST starts 28 March
+        second = b.slot(s, c, v, b.local(date(2021, 3, 28), 0, 30), "second")  # 21 local days later
+        with pytest.raises(SlotUnavailable):  # the first slot lies in the past of b.NOW ...
+            hold(s, first, second)
+    with sessions.begin() as s:  # ... so book it "earlier": the pair itself is valid
+        booking.hold(s, first_slot_id=first.id, second_slot_id=second.id, channel="agent", actor="t",
+                     now=b.local(date(2021, 3, 1)))
+
+
+def test_pair_must_be_same_centre_and_vaccine(sessions, setup):
+    with sessions.begin() as s:
+        other = b.centre(s, name="Anderes Zentrum")
+        v = b.vaccine(s)
+        wrong = b.slot(s, other, v, b.local(DAY + timedelta(days=25)), "second")
+        with pytest.raises(InvalidInput):
+            booking.hold(s, first_slot_id=setup["first"].id, second_slot_id=wrong.id, channel="phone",
+                         actor="t", now=b.NOW)
+
+
+def test_one_dose_vaccine_needs_no_second_slot(sessions):
+    with sessions.begin() as s:
+        jj, c = b.vaccine(s, "JJ"), b.centre(s)
+        first, second = b.pair(s, c, jj, DAY)
+        assert second is None
+        held = hold(s, first, None)
+        assert held.second_slot_id is None
+        with pytest.raises(InvalidInput):
+            booking.hold(s, first_slot_id=first.id, second_slot_id=first.id, channel="phone", actor="t", now=b.NOW)
+
+
+def test_offers_only_first_doses_with_a_bookable_second(sessions):
+    with sessions.begin() as s:
+        v, c = b.vaccine(s), b.centre(s)
+        blocked, blocked_second = b.pair(s, c, v, DAY)
+        blocked_second.phone_capacity = 0
+        good, good_second = b.pair(s, c, v, DAY + timedelta(days=30))  # its second is too late for `blocked`
+        s.flush()
+        offers = find_offers(s, centre_ids=[c.id], channel="phone", now=b.NOW)
+        assert [o.ids for o in offers] == [(good.id, good_second.id)]
+        online = find_offers(s, centre_ids=[c.id], channel="online", now=b.NOW)
+        assert [o.first.id for o in online] == [blocked.id, good.id]
+
+
+# --------------------------------------------------------------------------- 4: holds
+
+
+def test_confirm_turns_a_hold_into_a_booking_and_is_idempotent(sessions, setup):
+    with sessions.begin() as s:
+        held = hold(s, setup["first"], setup["second"])
+    for _ in range(2):
+        with sessions.begin() as s:
+            done = booking.confirm(s, held.id, details=b.details(), actor="call:CA1", now=b.NOW)
+            assert done.status == "confirmed" and done.person.name == "Erna Schmidt"
+    with sessions.begin() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.entity == "booking", AuditEntry.action == "confirmed")) == 1
+    assert counters(sessions, setup["first"].id) == (1, 0)
+
+
+def test_confirm_after_the_hold_lapsed_is_refused(sessions, setup):
+    with sessions.begin() as s:
+        held = hold(s, setup["first"], setup["second"], hold_seconds=180)
+    with pytest.raises(HoldExpired), sessions.begin() as s:
+        booking.confirm(s, held.id, details=b.details(), actor="t", now=b.NOW + timedelta(seconds=181))
+
+
+def test_sweep_gives_lapsed_holds_back(sessions, setup):
+    with sessions.begin() as s:
+        hold(s, setup["first"], setup["second"], hold_seconds=60)
+        hold(s, setup["first"], setup["second"], hold_seconds=600)
+    with sessions.begin() as s:
+        assert booking.release_expired_holds(s, b.NOW + timedelta(seconds=61)) == 1
+    assert counters(sessions, setup["first"].id) == (1, 0)
+    assert counters(sessions, setup["second"].id) == (1, 0)
+    assert_consistent(sessions)
+
+
+def test_lapsed_hold_is_given_back_lazily_when_its_slot_is_wanted(sessions, setup):
+    with sessions.begin() as s:
+        for _ in range(2):
+            hold(s, setup["first"], setup["second"], hold_seconds=60, caller=None)
+    later = b.NOW + timedelta(minutes=5)
+    with sessions.begin() as s:
+        hold(s, setup["first"], setup["second"], now=later, caller=None)
+    with sessions.begin() as s:
+        statuses = sorted(s.scalars(select(Booking.status)))
+        assert statuses == ["expired", "expired", "held"]
+    assert_consistent(sessions)
+
+
+def test_cancel_is_idempotent(sessions, setup):
+    with sessions.begin() as s:
+        done = booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+                            details=b.details(), channel="phone", actor="t", now=b.NOW)
+    for _ in range(2):
+        with sessions.begin() as s:
+            booking.cancel(s, done.id, actor="agent:1", reason="Anruf", now=b.NOW)
+    assert counters(sessions, setup["first"].id) == (0, 0)
+    assert_consistent(sessions)
+
+
+# --------------------------------------------------------------------------- 5: cancel and rebook
+
+
+def test_cancel_gives_both_places_back_and_records_them_for_refilling(sessions, setup):
+    with sessions.begin() as s:
+        done = booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+                            details=b.details(), channel="phone", actor="t", now=b.NOW)
+        booking.cancel(s, done.id, actor="agent:1", reason="verzogen", now=b.NOW)
+        freed = s.scalars(select(FreedCapacity)).all()
+        assert sorted((f.slot_id, f.pool, f.reason) for f in freed) == sorted(
+            [(setup["first"].id, "phone", "cancellation"), (setup["second"].id, "phone", "cancellation")])
+    assert counters(sessions, setup["second"].id) == (0, 0)
+
+
+def test_cancel_only_the_second_dose(sessions, setup):
+    with sessions.begin() as s:
+        done = booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+                            details=b.details(), channel="phone", actor="t", now=b.NOW)
+        booking.cancel(s, done.id, actor="agent:1", reason="Zweitimpfung woanders", second_dose_only=True)
+        assert done.status == "confirmed" and done.second_slot_id is None
+    assert counters(sessions, setup["first"].id) == (1, 0)
+    assert counters(sessions, setup["second"].id) == (0, 0)
+    assert_consistent(sessions)
+
+
+def test_rebook_takes_the_new_places_before_giving_back_the_old(sessions, setup):
+    with sessions.begin() as s:
+        v, c = b.vaccine(s), s.get(Centre, setup["centre"])
+        new_first, new_second = b.pair(s, c, v, DAY - timedelta(days=3), phone=1, online=0)
+        done = booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+                            details=b.details(), channel="phone", actor="t", now=b.NOW)
+        booking.rebook(s, done.id, first_slot_id=new_first.id, second_slot_id=new_second.id,
+                       actor="agent:2", channel="agent", now=b.NOW)
+        assert done.first_slot_id == new_first.id
+    assert counters(sessions, setup["first"].id) == (0, 0)
+    assert counters(sessions, new_first.id) == (1, 0)
+    assert_consistent(sessions)
+
+
+def test_rebook_into_a_full_slot_keeps_the_old_booking(sessions, setup):
+    with sessions.begin() as s:
+        v, c = b.vaccine(s), s.get(Centre, setup["centre"])
+        full_first, full_second = b.pair(s, c, v, DAY - timedelta(days=3), phone=0, online=0)
+        done = booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+                            details=b.details(), channel="phone", actor="t", now=b.NOW)
+    with pytest.raises(SlotUnavailable), sessions.begin() as s:
+        booking.rebook(s, done.id, first_slot_id=full_first.id, second_slot_id=full_second.id,
+                       actor="agent:2", channel="agent", now=b.NOW)
+    with sessions.begin() as s:
+        assert s.get(Booking, done.id).first_slot_id == setup["first"].id
+    assert counters(sessions, setup["first"].id) == (1, 0)
+
+
+def test_a_cancelled_booking_cannot_be_rebooked(sessions, setup):
+    with sessions.begin() as s:
+        done = booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+                            details=b.details(), channel="phone", actor="t", now=b.NOW)
+        booking.cancel(s, done.id, actor="t", reason="x")
+        with pytest.raises(InvalidTransition):
+            booking.rebook(s, done.id, first_slot_id=setup["first"].id, second_slot_id=None,
+                           actor="t", channel="agent", now=b.NOW)
+
+
+# --------------------------------------------------------------------------- 6: anti-phantom limits
+
+
+def test_one_active_booking_per_person_with_normalised_name(sessions, setup):
+    with sessions.begin() as s:
+        booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+                     details=b.details(name="Jürgen Müller"), channel="phone", actor="t", now=b.NOW, caller_number=None)
+    with pytest.raises(PersonAlreadyBooked) as err, sessions.begin() as s:
+        booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+                     details=b.details(name="  MUELLER,  juergen "), channel="online", actor="t", now=b.NOW)
+    assert err.value.code == "already_booked" and err.value.booking_code
+
+
+def test_at_most_three_people_per_calling_number_in_24_hours(sessions, setup):
+    names = ["Anna Alt", "Bernd Alt", "Clara Alt", "Dieter Alt"]
+    for name in names[:3]:
+        with sessions.begin() as s:
+            booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+                         details=b.details(name=name), channel="agent", actor="t", now=b.NOW, caller_number=CALLER)
+    with pytest.raises(CallerLimitReached) as err, sessions.begin() as s:
+        booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+                     details=b.details(name=names[3]), channel="agent", actor="t", now=b.NOW, caller_number=CALLER)
+    assert err.value.code == "number_limit" and err.value.limit == 3
+    with sessions.begin() as s:  # a day later the number may book again
+        booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+                     details=b.details(name=names[3]), channel="agent", actor="t",
+                     now=b.NOW + timedelta(hours=24, minutes=1), caller_number=CALLER)
+
+
+def test_limits_have_distinct_error_codes():
+    codes = {PersonAlreadyBooked.code, CallerLimitReached.code, SlotUnavailable.code, HoldExpired.code}
+    assert len(codes) == 4
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def test_every_change_is_audited_with_before_and_after(sessions, setup):
+    with sessions.begin() as s:
+        done = booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+                            details=b.details(), channel="agent", actor="agent:7", now=b.NOW)
+        booking.cancel(s, done.id, actor="agent:7", reason="Wunsch des Anrufers")
+        entries = s.scalars(select(AuditEntry).where(AuditEntry.entity == "booking").order_by(AuditEntry.id)).all()
+        assert [(e.actor, e.action) for e in entries] == [("agent:7", "confirmed"), ("agent:7", "cancelled")]
+        assert entries[1].before["status"] == "confirmed" and entries[1].after["status"] == "cancelled"
+        person_entry = s.scalar(select(AuditEntry).where(AuditEntry.entity == "person"))
+        assert "Erna" not in str(person_entry.after)  # personal values are not copied into the log
