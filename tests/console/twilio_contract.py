@@ -1,8 +1,9 @@
 """Outgoing Twilio REST requests checked against Twilio's OpenAPI document (../shared/twilio).
 
 A recording twilio HttpClient answers like Twilio would and keeps every
-request; `check_request` matches its URL to a path of the document and its
-form fields to the operation's requestBody schema (names, required, enums).
+request; `check_request` matches its URL to a path of the document and
+validates its form fields against the operation's requestBody schema (with
+tests/twilio_fake.Contract, plus names, required fields and enums here).
 """
 from __future__ import annotations
 
@@ -46,10 +47,21 @@ def operation_for(method: str, url: str) -> tuple[str, dict]:
     raise AssertionError(f"{method} {parts.path} is not in Twilio's OpenAPI document")
 
 
+@lru_cache(maxsize=1)
+def full_contract():
+    """The schema validator of tests/twilio_fake.py (openapi-schema-validator), shared with the jobs' tests."""
+    from tests.twilio_fake import Contract
+
+    return Contract(openapi_path())
+
+
 def check_request(method: str, url: str, data: dict | None) -> str:
     """Assert that a request is one the document describes; returns the operationId."""
     template, operation = operation_for(method, url)
     data = data or {}
+    form = {k: [str(v)] for k, v in data.items()}
+    problems = full_contract().problems(method, urlsplit(url).path, {}, form)
+    assert not problems, f"{operation['operationId']}: {problems}"
     body = operation.get("requestBody", {}).get("content", {}).get("application/x-www-form-urlencoded", {})
     schema = body.get("schema", {})
     properties = schema.get("properties", {})
