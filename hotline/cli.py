@@ -85,6 +85,17 @@ def purge_command(dry_run: bool) -> None:
                f"{report.call_sessions} call logs; {report.bookings} bookings anonymised")
 
 
+@main.command("worker")
+@click.option("--burst", is_flag=True, help="work until the queue is empty, then stop (no periodic jobs)")
+def worker_command(burst: bool) -> None:
+    """Run the rq worker with rq's scheduler and the periodic jobs (needs REDIS_URL)."""
+    from hotline.jobs.worker import run_worker
+
+    if not current_app.config["REDIS_URL"]:
+        raise click.UsageError("REDIS_URL is not set: without Redis, jobs run in-process after each commit")
+    run_worker(current_app.config["REDIS_URL"], burst=burst)
+
+
 @main.command("check")
 def check_command() -> None:
     """Check that every pool's counter matches the bookings holding it."""
