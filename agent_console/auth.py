@@ -38,7 +38,7 @@ class ConsoleUser:
 
     def __init__(self, user: User) -> None:
         self.id, self.username, self.display_name = user.id, user.username, user.display_name
-        self.role, self.phone = user.role, user.phone
+        self.role, self.phone, self.status = user.role, user.phone, user.status
 
     def get_id(self) -> str:
         return str(self.id)

@@ -13,7 +13,7 @@ from shared_db.errors import LedgerError
 from shared_db.models import CallbackRequest, User
 from shared_db.people import mask_phone
 
-STATUSES = ("ready", "busy", "pause")
+STATUSES = ("ready", "busy")
 
 
 @bp.route("/queue")
@@ -71,12 +71,12 @@ def call_outcome(entry_id: int):
 
 @bp.route("/status", methods=["POST"])
 def set_status():
-    """Ready, busy or on a break: what the wallboard shows for this agent."""
+    """Ready or busy (on a call, on a break): what the wallboard shows for this agent."""
     status = request.form.get("status", "")
     if status not in STATUSES:
         abort(400)
     with work() as s:
-        s.get(User, user_id()).status = "busy" if status == "pause" else status
+        s.get(User, user_id()).status = status
     back = request.form.get("back", "")
     return redirect(back if back.startswith("/console/") else url_for("console.home"))
 

@@ -21,7 +21,13 @@
     if (text !== undefined) { node.textContent = text; }
     return node;
   }
-  // Stacked bars, one per hour 6-21 (the hotline's day), series stacked bottom-up.
+  // Hours to draw: the hotline's day (6-21), widened to any hour that has data.
+  function span(series) {
+    var busy = [];
+    series.forEach(function (s) { s.values.forEach(function (v, h) { if (v > 0) { busy.push(h); } }); });
+    return [Math.min.apply(null, busy.concat([6])), Math.max.apply(null, busy.concat([21]))];
+  }
+  // Stacked bars, one per hour, series stacked bottom-up.
   function bars(svg, hours, series, first, last) {
     while (svg.firstChild) { svg.removeChild(svg.firstChild); }
     var shown = hours.slice(first, last + 1), n = shown.length, width = 480, height = 140, left = 24;
@@ -47,12 +53,15 @@
     root.querySelectorAll("[data-key]").forEach(function (node) {
       node.textContent = format(get(data, node.dataset.key), node.dataset.fmt);
     });
-    document.getElementById("wall-at").textContent = new Date(data.at).toLocaleTimeString();
+    document.getElementById("wall-at").textContent = new Date(data.at).toLocaleTimeString(document.documentElement.lang);
     var h = data.hourly;
-    bars(document.getElementById("chart-calls"), h.hours, [{ values: h.calls, cls: "bar-calls", label: labels.calls }], 6, 21);
-    bars(document.getElementById("chart-bookings"), h.hours, ["phone", "online", "agent"].map(function (c) {
+    var callSeries = [{ values: h.calls, cls: "bar-calls", label: labels.calls }];
+    var bookingSeries = ["phone", "online", "agent"].map(function (c) {
       return { values: h.bookings[c], cls: "bar-" + c, label: labels[c] };
-    }), 6, 21);
+    });
+    var hours = span(callSeries.concat(bookingSeries));
+    bars(document.getElementById("chart-calls"), h.hours, callSeries, hours[0], hours[1]);
+    bars(document.getElementById("chart-bookings"), h.hours, bookingSeries, hours[0], hours[1]);
     var body = document.querySelector("#capacity tbody");
     body.textContent = "";
     data.capacity.forEach(function (row) {

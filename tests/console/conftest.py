@@ -128,3 +128,21 @@ def user_id(app, name: str) -> int:
     return app.config["TEST_USER_IDS"][name]
 
 
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep a screenshot of the browser page when a browser test fails (test-artifacts/)."""
+    outcome = yield
+    report = outcome.get_result()
+    page = getattr(item, "browser_page", None)
+    if report.when == "call" and report.failed and page is not None:
+        from pathlib import Path
+
+        folder = Path(__file__).resolve().parents[2] / "test-artifacts"
+        folder.mkdir(exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid)[-120:]
+        try:
+            page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+        except Exception:  # noqa: BLE001 - a broken page must not hide the real failure
+            pass
