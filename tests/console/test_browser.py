@@ -63,9 +63,15 @@ def page(browser, live, request):
     context.close()
 
 
+def focused(page, element_id: str) -> None:
+    """Wait until the page's autofocus has put the cursor into this field (typing earlier loses keys)."""
+    page.wait_for_function(f"document.activeElement && document.activeElement.id === '{element_id}'")
+
+
 def sign_in(page, username: str) -> None:
     """Sign in with the keyboard only: the user name field has focus, Tab to the password, Enter."""
     page.goto("/console/login")
+    focused(page, "username")
     page.keyboard.type(username)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORDS[username])
@@ -79,6 +85,7 @@ def test_sign_in_search_by_national_number_and_rebook(page, world, pg_sessions):
                            details=old_person("Erna Schmidt", "+4952112345678"), channel="phone", actor="call:CA1")
         booking_id = made.id
     sign_in(page, "agent")
+    focused(page, "q")
     page.keyboard.type("0521 1234 5678")  # the search field has focus on the start page
     page.keyboard.press("Enter")
     page.get_by_role("link", name="Erna Schmidt").click()
