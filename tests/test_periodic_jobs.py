@@ -75,6 +75,19 @@ def test_reminder_sent_once_a_day_before(jobs, sessions):
     assert len(jobs.sent) == 1
 
 
+def test_second_dose_gets_its_own_reminder(jobs, sessions):
+    with sessions.begin() as session:
+        b = booked(session, starts_in=timedelta(days=3), vaccine="MOD")
+        ledger.mark_outcome(session, b.id, outcome="completed", actor="agent:1")
+        _shift(session, b.second_slot.starts_at - utcnow() - timedelta(hours=20))  # 2nd dose in 20 h
+    assert periodic.send_reminders()["reminders"] == 1
+    assert periodic.send_reminders()["reminders"] == 0
+    with sessions() as session:
+        [row] = session.scalars(select(Notification)).all()
+        second = session.get(Booking, b.id).second_slot.starts_at.astimezone(builders.BERLIN)
+        assert row.kind == "reminder_second" and second.strftime("%d.%m.%Y") in row.body
+
+
 def test_reconfirmation_is_off_unless_the_centre_turns_it_on(jobs, sessions):
     with sessions.begin() as session:
         booked(session, starts_in=timedelta(hours=40))
