@@ -38,6 +38,7 @@ class Config:
         self.TWILIO_VALIDATE_SIGNATURES = _bool("TWILIO_VALIDATE_SIGNATURES", True)
         self.NOTIFY_BACKEND = os.environ.get("NOTIFY_BACKEND", "twilio")  # twilio or log
         self.HOLD_SECONDS = _int("HOTLINE_HOLD_SECONDS", 180)
+        self.IVR_HOLD_MUSIC_URL = os.environ.get("IVR_HOLD_MUSIC_URL") or None  # unset: silence while waiting
         self.CALLER_LIMIT = _int("HOTLINE_CALLER_LIMIT", 3)
         self.RETENTION_DAYS = _int("HOTLINE_RETENTION_DAYS", 14)
         self.COMPLETED_RETENTION_DAYS = _int("HOTLINE_COMPLETED_RETENTION_DAYS", 30)
