@@ -278,3 +278,16 @@ def test_callers_racing_for_the_last_phone_places_never_overbook(app, sessions_o
         first = session.get(Slot, world["pairs"]["home"][0][0])
         assert first.phone_taken == first.phone_capacity == 2
         assert ledger_problems(session) == []
+
+
+def test_the_per_number_limit_of_the_ledger_applies_to_relatives(app, client, world, sessions_of):
+    app.config["CALLER_LIMIT"] = 1
+    call = new_call(client)
+    to_offer(call)
+    book(call)
+    call.press("2"), call.press("05051935"), call.press("1"), call.press("33602")
+    book(call, "Karl Schmidt")
+    assert "Sicherheitsgründen" in call.last.heard()
+    assert [x.person.name for x in bookings(sessions_of) if x.status == "confirmed"] == ["Erna Schmidt"]
+    with transaction(sessions_of) as session:
+        assert ledger_problems(session) == []  # Karl's hold was given back
