@@ -24,18 +24,21 @@ def create_app(config: Config | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from hotline import db, queueing
+    from hotline.jobs import notifier
 
     db.init_app(app)
     queueing.configure(app.config["DATABASE_URL"], app.config["REDIS_URL"])
+    notifier.configure(app.config)
 
 
 def register_blueprints(app: Flask) -> None:
     import agent_console
     import ivr
     import online_api
-    from hotline import health
+    from hotline import health, notifications
 
     health.init_app(app)
+    notifications.init_app(app)
     ivr.init_app(app)
     online_api.init_app(app)
     agent_console.init_app(app)

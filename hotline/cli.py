@@ -85,6 +85,17 @@ def purge_command(dry_run: bool) -> None:
                f"{report.call_sessions} call logs; {report.bookings} bookings anonymised")
 
 
+@main.command("worker")
+@click.option("--burst", is_flag=True, help="work until the queue is empty, then stop (no periodic jobs)")
+def worker_command(burst: bool) -> None:
+    """Run the rq worker with rq's scheduler and the periodic jobs (needs REDIS_URL)."""
+    from hotline.jobs.worker import run_worker
+
+    if not current_app.config["REDIS_URL"]:
+        raise click.UsageError("REDIS_URL is not set: without Redis, jobs run in-process after each commit")
+    run_worker(current_app.config["REDIS_URL"], burst=burst)
+
+
 @main.command("check")
 def check_command() -> None:
     """Check that every pool's counter matches the bookings holding it."""
@@ -120,6 +131,33 @@ def users_add(username: str, role: str, display_name: str | None, phone: str | N
     except InvalidInput as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"user {username} ({role}) created")
+
+
+@main.command("call")
+@click.option("--url", help="a running hotline (default: the app in-process)")
+@click.option("--public-url", help="the URL Twilio signs against (default: --url, or HOTLINE_PUBLIC_URL)")
+@click.option("--from", "from_number", default="+49521123456", show_default=True, help="the caller's number")
+@click.option("--token", help="auth token to sign with (default: TWILIO_AUTH_TOKEN)")
+@click.option("--script", "script", type=click.File("r", encoding="utf-8"), help="run a scripted call")
+def call_command(url, public_url, from_number, token, script) -> None:
+    """Place a simulated, signed call to the IVR: interactive, or --script FILE (exit 1 on a mismatch)."""
+    from ivr import simulator
+
+    token = token or current_app.config.get("TWILIO_AUTH_TOKEN")
+    if not token:
+        raise click.UsageError("no auth token: set TWILIO_AUTH_TOKEN or pass --token")
+    post = simulator.http_transport(url) if url else simulator.flask_transport(current_app.test_client())
+    base = (public_url or url or current_app.config["HOTLINE_PUBLIC_URL"]).rstrip("/")
+    call = simulator.Call(post, base, token, from_number=from_number)
+    try:
+        if script is not None:
+            problems = simulator.run_script(call, simulator.parse_script(script.read()), click.echo)
+            click.echo("script passed" if not problems else "\n".join(problems), err=bool(problems))
+            sys.exit(1 if problems else 0)
+        simulator.interactive(call, click.echo, click.prompt)
+    except simulator.CallError as exc:
+        click.echo(f"call failed: {exc}", err=True)
+        sys.exit(2)
 
 
 @main.group("api-keys")

@@ -1,6 +1,9 @@
-"""ivr: placeholder until its issue lands; registers nothing yet."""
+"""ivr: the Twilio voice IVR (webhooks under /ivr)."""
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register this part's routes on the app."""
+    """Register the IVR's webhooks on the app."""
+    from ivr import webhooks
+
+    app.register_blueprint(webhooks.bp)

@@ -17,14 +17,24 @@ TEMPLATES = {
         "tr": "Aşı randevunuz için hatırlatma: {first}, {address}. Rezervasyon kodu: {code}.",
     },
     "reconfirm": {
-        "de": "Bitte bestätigen Sie Ihren Impftermin {first} mit der Antwort JA. Sonst wird er freigegeben. Code: {code}.",
-        "en": "Please confirm your vaccination appointment {first} by replying YES, or it will be released. Code: {code}.",
-        "tr": "Lütfen {first} aşı randevunuzu EVET yanıtıyla onaylayın, aksi halde iptal edilir. Kod: {code}.",
+        "de": "Bitte bestätigen Sie Ihren Impftermin {first}, {address}. {reply}Ohne Bestätigung wird er "
+              "freigegeben. Code: {code}.",
+        "en": "Please confirm your vaccination appointment {first}, {address}. {reply}Without confirmation it "
+              "will be released. Code: {code}.",
+        "tr": "Lütfen {first} tarihli aşı randevunuzu onaylayın ({address}). {reply}Onaylanmazsa iptal "
+              "edilir. Kod: {code}.",
     },
     "cancellation": {
-        "de": "Ihr Impftermin {first} (Code {code}) wurde storniert. Neuer Termin: Tel. 116117.",
-        "en": "Your vaccination appointment {first} (code {code}) has been cancelled. New appointment: call 116117.",
-        "tr": "{first} aşı randevunuz (kod {code}) iptal edildi. Yeni randevu için: 116117.",
+        "de": "Ihr Impftermin {first} (Code {code}) wurde storniert. Einen neuen Termin erhalten Sie unter 116117.",
+        "en": "Your vaccination appointment {first} (code {code}) has been cancelled. For a new one, call 116117.",
+        "tr": "{first} tarihli aşı randevunuz (kod {code}) iptal edildi. Yeni randevu için: 116117.",
+    },
+    "released": {
+        "de": "Ihr Impftermin {first} (Code {code}) wurde nicht bestätigt und ist daher freigegeben. "
+              "Einen neuen Termin erhalten Sie unter 116117.",
+        "en": "Your vaccination appointment {first} (code {code}) was not confirmed and has been released. "
+              "For a new one, call 116117.",
+        "tr": "{first} tarihli aşı randevunuz (kod {code}) onaylanmadığı için iptal edildi. Yeni randevu için: 116117.",
     },
     "rebooked": {
         "de": "Ihr Impftermin wurde verlegt: {first}, {address}. {second}Buchungscode: {code}.",
@@ -32,6 +42,8 @@ TEMPLATES = {
         "tr": "Aşı randevunuz değişti: {first}, {address}. {second}Rezervasyon kodu: {code}.",
     },
 }
+# How to answer a reconfirmation request: by SMS reply; a call asks for a key instead (hotline/jobs/notifier.py).
+REPLY = {"de": "Antworten Sie dazu mit JA. ", "en": "To do so, reply YES. ", "tr": "EVET diye yanıtlayın. "}
 SECOND = {"de": "2. Impfung: {when}. ", "en": "2nd dose: {when}. ", "tr": "2. doz: {when}. "}
 LOCALES = {"de": "de_DE", "en": "en_GB", "tr": "tr_TR"}
 
@@ -44,17 +56,35 @@ def when(slot: Slot, language: str) -> str:
     return f"{day}, {format_time(slot.starts_at, 'HH:mm', tzinfo=_zone(tz), locale=locale)}"
 
 
-def render(kind: str, language: str, booking: Booking) -> str:
+def render(kind: str, language: str, booking: Booking, channel: str = "sms") -> str:
     """The text of a message about a booking, in the person's language (German if unknown)."""
     language = language if language in LOCALES else "de"
+    reply = REPLY[language] if channel == "sms" else ""
     second = SECOND[language].format(when=when(booking.second_slot, language)) if booking.second_slot else ""
     centre = booking.first_slot.centre
     return TEMPLATES[kind][language].format(first=when(booking.first_slot, language),
                                             address=f"{centre.name}, {centre.address}",
-                                            second=second, code=booking.code)
+                                            second=second, code=booking.code, reply=reply)
 
 
 def _zone(tz: str):
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(tz)
+
+
+# GSM 03.38: the basic set costs one septet per character, the extension table two; anything else means UCS-2.
+GSM7_BASIC = ("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+              "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7_EXTENDED = "^{}\\[~]|€\f"
+
+
+def sms_segments(text: str) -> tuple[str, int]:
+    """Encoding ('GSM-7' or 'UCS-2') and number of SMS segments the text needs."""
+    if all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text):
+        units, single, multi = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text), 160, 153
+        encoding = "GSM-7"
+    else:
+        units, single, multi = len(text.encode("utf-16-le")) // 2, 70, 67
+        encoding = "UCS-2"
+    return encoding, 1 if units <= single else -(-units // multi)

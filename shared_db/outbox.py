@@ -5,8 +5,9 @@ say, to whom, and write it down, so that a commit and its message are one.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from shared_db.messages import render
@@ -34,6 +35,136 @@ def announce_booking(session: Session, booking: Booking, kind: str, due_at: date
         return None
     language = person.language if person else "de"
     channel = "sms" if is_mobile(number) else "voice"
-    body = render(kind, language, booking)
+    body = render(kind, language, booking, channel)
     return add(session, kind=kind, to_number=number, body=body, language=language, channel=channel,
                booking_id=booking.id, person_id=person.id if person else None, due_at=due_at)
+
+
+# --------------------------------------------------------------------------- the send state machine
+#
+# pending --claim--> sending --mark_sent--> sent --(status callback)--> delivered | failed
+#    ^                  |  \--fail--> failed (final: bad number, too many attempts)
+#    +--retry_later-----+   (backoff kept in due_at, so the sweep honours it too)
+#
+# Every transition is one conditional UPDATE on the expected old status, so two
+# workers (an rq retry and a sweep, or a job run twice) can never both send a row.
+# While a row is 'sending', due_at holds the end of the claim's lease: a claim
+# still 'sending' after its lease is presumed crashed and is reconciled by the sweep.
+
+SEND_LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 6
+BACKOFF_SECONDS = (30, 120, 600, 1800, 3600)
+FINAL_STATES = ("delivered", "failed", "cancelled")
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before attempt number `attempts + 1`."""
+    return timedelta(seconds=BACKOFF_SECONDS[min(max(attempts, 1), len(BACKOFF_SECONDS)) - 1])
+
+
+def _transition(session: Session, notification_id: int, old: tuple[str, ...], *conditions, **values) -> bool:
+    result = session.execute(
+        update(Notification).where(Notification.id == notification_id, Notification.status.in_(old), *conditions)
+        .values(**values).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def claim(session: Session, notification_id: int, now: datetime | None = None,
+          lease: timedelta = SEND_LEASE) -> Notification | None:
+    """Take a due pending row for sending (one winner); None when it is not ours to send."""
+    now = now or utcnow()
+    won = _transition(session, notification_id, ("pending",), Notification.due_at <= now,
+                      status="sending", attempts=Notification.attempts + 1, due_at=now + lease)
+    return session.get(Notification, notification_id, populate_existing=True) if won else None
+
+
+def claimed_at(row: Notification, lease: timedelta = SEND_LEASE) -> datetime:
+    """When a 'sending' row was claimed (its lease end minus the lease)."""
+    return row.due_at - lease
+
+
+def mark_sent(session: Session, notification_id: int, provider_id: str, now: datetime | None = None) -> bool:
+    """The provider accepted the message: store its id. False if someone else already did."""
+    return _transition(session, notification_id, ("sending",), status="sent", provider_id=provider_id,
+                       sent_at=now or utcnow(), last_error=None)
+
+
+def retry_later(session: Session, notification_id: int, error: str, now: datetime | None = None) -> str:
+    """A transient failure: back to pending after a backoff, or failed after too many attempts."""
+    now = now or utcnow()
+    row = session.get(Notification, notification_id, populate_existing=True)
+    if row is None or row.status != "sending":
+        return row.status if row else "missing"
+    if row.attempts >= MAX_ATTEMPTS:
+        fail(session, notification_id, f"gave up after {row.attempts} attempts: {error}", now)
+        return "failed"
+    _transition(session, notification_id, ("sending",), status="pending",
+                due_at=now + backoff(row.attempts), last_error=error[:300])
+    return "pending"
+
+
+def release_claim(session: Session, notification_id: int, lease_end: datetime) -> bool:
+    """Give a crashed claim back to pending, only if it is still that very claim."""
+    return _transition(session, notification_id, ("sending",), Notification.due_at == lease_end,
+                       status="pending", due_at=utcnow(), last_error="claim expired; not found at provider")
+
+
+def extend_claim(session: Session, notification_id: int, now: datetime | None = None,
+                 lease: timedelta = SEND_LEASE) -> bool:
+    """Keep a 'sending' row as it is for another lease (the provider could not be asked)."""
+    return _transition(session, notification_id, ("sending",), due_at=(now or utcnow()) + lease)
+
+
+def fail(session: Session, notification_id: int, error: str, now: datetime | None = None) -> bool:
+    """A final failure (bad number, refused): recorded for supervisors, never retried."""
+    return _transition(session, notification_id, ("pending", "sending"), status="failed", last_error=error[:300])
+
+
+def due_ids(session: Session, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Pending rows whose time has come, oldest first."""
+    query = (select(Notification.id).where(Notification.status == "pending", Notification.due_at <= (now or utcnow()))
+             .order_by(Notification.due_at, Notification.id).limit(limit))
+    return list(session.scalars(query))
+
+
+def stale_claims(session: Session, now: datetime | None = None, limit: int = 100) -> list[Notification]:
+    """Rows left 'sending' past their lease: the worker that claimed them presumably died."""
+    query = (select(Notification).where(Notification.status == "sending", Notification.due_at <= (now or utcnow()))
+             .order_by(Notification.due_at).limit(limit))
+    return list(session.scalars(query))
+
+
+def record_status(session: Session, notification_id: int, provider_id: str, provider_status: str,
+                  error: str | None = None, now: datetime | None = None) -> str | None:
+    """Apply a provider status callback; only moves forward. Returns the new status or None."""
+    now = now or utcnow()
+    row = session.get(Notification, notification_id, with_for_update=True, populate_existing=True)
+    if row is None or (row.provider_id not in (None, provider_id)):
+        return None
+    if row.status in ("pending", "sending"):  # the worker died after the provider accepted: adopt its id
+        row.status, row.provider_id, row.sent_at = "sent", provider_id, now
+    if row.status != "sent":
+        return row.status  # already final; callbacks can arrive out of order
+    if provider_status in DELIVERED:
+        row.status, row.delivered_at = "delivered", now
+    elif provider_status in UNDELIVERED:
+        row.status, row.last_error = "failed", f"{provider_status}: {error or 'no error code'}"[:300]
+    session.flush()
+    return row.status
+
+
+DELIVERED = ("delivered", "completed", "read")
+UNDELIVERED = ("undelivered", "failed", "busy", "no-answer", "canceled")
+
+
+def failed_notifications(session: Session, limit: int = 100) -> list[Notification]:
+    """Messages that finally failed, newest first: for the supervisors' console."""
+    query = select(Notification).where(Notification.status == "failed").order_by(
+        Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def counts_by_status(session: Session) -> dict[str, int]:
+    """How many outbox rows are in each status (for metrics and the wallboard)."""
+    rows = session.execute(select(Notification.status, func.count()).group_by(Notification.status))
+    return {status: count for status, count in rows}

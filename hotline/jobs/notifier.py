@@ -1,0 +1,170 @@
+"""Notifier backends: Twilio (SMS to mobiles, a voice call to landlines) or the log (demo, dev).
+
+Twilio has no idempotency key. To stay at most once we store the provider's id
+as soon as it is returned, pass the outbox id in the status-callback URL (so a
+callback can tell us about a message whose worker died), and before resending a
+crashed claim we ask Twilio whether the message is already there (`find_sent`).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Mapping, Protocol
+
+from shared_db.models import Notification
+from shared_db.people import mask_phone
+
+log = logging.getLogger(__name__)
+
+VOICE_LANGUAGES = {"de": "de-DE", "en": "en-GB", "tr": "tr-TR"}
+REPROMPT = {"de": "Ich wiederhole.", "en": "I repeat.", "tr": "Tekrar ediyorum."}
+PRESS_ONE = {"de": "Um Ihren Termin zu bestätigen, drücken Sie bitte die 1.",
+             "en": "To confirm your appointment, please press 1.",
+             "tr": "Randevunuzu onaylamak için lütfen 1'e basın."}
+
+
+class TransientSendError(Exception):
+    """Try again later: the provider is down, overloaded (429) or not reachable."""
+
+
+class FinalSendError(Exception):
+    """Never retry: the provider refused this message (bad number and the like)."""
+
+
+class Notifier(Protocol):
+    def send(self, row: Notification, callback_url: str) -> str: ...
+
+    def find_sent(self, row: Notification, since: datetime) -> str | None: ...
+
+
+@dataclass
+class LogNotifier:
+    """NOTIFY_BACKEND=log: prints the message with a masked number instead of sending it."""
+
+    def send(self, row: Notification, callback_url: str) -> str:
+        log.warning("[%s to %s, %s] %s", row.channel, mask_phone(row.to_number), row.kind, row.body)
+        return f"LOG{row.id:010d}"
+
+    def find_sent(self, row: Notification, since: datetime) -> str | None:
+        return None  # nothing leaves the process, so a crashed claim is simply printed again
+
+
+class TwilioNotifier:
+    """Sends through twilio.rest.Client; errors are sorted into transient and final."""
+
+    def __init__(self, account_sid: str, auth_token: str, from_number: str, public_url: str,
+                 base_url: str | None = None, timeout: float = 15.0) -> None:
+        from twilio.http.http_client import TwilioHttpClient
+        from twilio.rest import Client
+
+        self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
+        if base_url:  # a mock of Twilio's REST API (tests, Prism)
+            self.client.api.base_url = base_url.rstrip("/")
+        self.from_number = from_number
+        self.public_url = public_url.rstrip("/")
+
+    def send(self, row: Notification, callback_url: str) -> str:
+        """Create the SMS or the call; returns Twilio's sid."""
+        with _sorted_errors():
+            if row.channel == "sms":
+                return self.client.messages.create(to=row.to_number, from_=self.from_number, body=row.body,
+                                                   status_callback=callback_url).sid
+            return self.client.calls.create(to=row.to_number, from_=self.from_number, twiml=str(self.twiml(row)),
+                                            status_callback=callback_url).sid
+
+    def twiml(self, row: Notification):
+        """The words of a voice notification, said twice, slowly; reconfirmation asks for a key."""
+        from twilio.twiml.voice_response import VoiceResponse
+
+        language = row.language if row.language in VOICE_LANGUAGES else "de"
+        spoken = spell_digits(row.body)
+        response = VoiceResponse()
+        if row.kind == "reconfirm":
+            gather = response.gather(num_digits=1, timeout=8,
+                                     action=f"{self.public_url}/notifications/keypress?n={row.id}")
+            for text in (spoken, PRESS_ONE[language], REPROMPT[language], spoken, PRESS_ONE[language]):
+                gather.say(text, language=VOICE_LANGUAGES[language])
+            return response
+        for text in (spoken, REPROMPT[language], spoken):
+            response.say(text, language=VOICE_LANGUAGES[language])
+            response.pause(length=1)
+        return response
+
+    def find_sent(self, row: Notification, since: datetime) -> str | None:
+        """Twilio's sid of this row's message if Twilio already has it (a crash after acceptance)."""
+        with _sorted_errors():
+            if row.channel == "sms":
+                page = self.client.messages.page(to=row.to_number, from_=self.from_number,
+                                                 date_sent_after=since, page_size=50)
+                return next((m.sid for m in page if m.body == row.body), None)
+            # One page is plenty for one number in a few minutes, and no next-page link is followed.
+            calls = list(self.client.calls.page(to=row.to_number, from_=self.from_number,
+                                                start_time_after=since, page_size=50))
+            return calls[0].sid if calls else None
+
+
+def spell_digits(text: str) -> str:
+    """Booking codes are read digit by digit on the phone: '12345678' -> '1 2 3 4 5 6 7 8'."""
+    return re.sub(r"\d{5,}", lambda m: " ".join(m.group(0)), text)
+
+
+class _sorted_errors:
+    """Turn Twilio and network errors into TransientSendError or FinalSendError."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if exc is None or isinstance(exc, (TransientSendError, FinalSendError)):
+            return False
+        from twilio.base.exceptions import TwilioRestException
+
+        if isinstance(exc, TwilioRestException):
+            status = exc.status or 0
+            detail = f"twilio {status} code {exc.code}: {exc.msg}"[:300]
+            if status == 429 or status >= 500 or status in (401, 403):
+                raise TransientSendError(detail) from exc
+            raise FinalSendError(detail) from exc
+        raise TransientSendError(f"{exc.__class__.__name__}: {exc}"[:300]) from exc
+
+
+_state: dict[str, Any] = {"settings": None, "notifier": None}
+
+
+def configure(settings: Mapping[str, Any]) -> None:
+    """Remember the settings the notifier is built from (create_app and the worker call this)."""
+    keys = ("NOTIFY_BACKEND", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER",
+            "TWILIO_API_BASE_URL", "HOTLINE_PUBLIC_URL")
+    _state["settings"] = {k: settings.get(k) for k in keys}
+    _state["notifier"] = None
+
+
+def settings() -> dict[str, Any]:
+    """The notifier's settings; read from the environment when nobody configured them."""
+    if _state["settings"] is None:
+        from hotline.config import Config
+
+        configure(Config().as_dict())
+    return _state["settings"]
+
+
+def current() -> Notifier:
+    """The configured backend, built once per process."""
+    if _state["notifier"] is None:
+        s = settings()
+        if (s["NOTIFY_BACKEND"] or "twilio") == "log":
+            _state["notifier"] = LogNotifier()
+        else:
+            _state["notifier"] = TwilioNotifier(s["TWILIO_ACCOUNT_SID"], s["TWILIO_AUTH_TOKEN"],
+                                                s["TWILIO_FROM_NUMBER"], s["HOTLINE_PUBLIC_URL"],
+                                                base_url=s["TWILIO_API_BASE_URL"],
+                                                timeout=float(os.environ.get("HOTLINE_TWILIO_TIMEOUT", "15")))
+    return _state["notifier"]
+
+
+def callback_url(notification_id: int) -> str:
+    """Where Twilio reports this message's fate; the id lets a callback adopt a crashed send."""
+    return f"{settings()['HOTLINE_PUBLIC_URL'].rstrip('/')}/notifications/status?n={notification_id}"

@@ -1,0 +1,85 @@
+"""Periodic jobs: hold expiry, phone-quota release, reminders and reconfirmation, nightly purge.
+
+Each opens its own transaction and is safe to run twice or side by side: the
+ledger's row locks and conditional updates, and "no message of this kind yet"
+checks under a named lock, make a second run find nothing left to do.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+
+from sqlalchemy import update
+
+from hotline import queueing
+from hotline.jobs.sending import notify
+from shared_db import booking as ledger
+from shared_db import locks, reconfirmation
+from shared_db.models import Slot
+from shared_db.retention import purge
+from shared_db.types import utcnow
+
+log = logging.getLogger(__name__)
+SYSTEM = "system:jobs"
+
+
+def sweep_holds() -> int:
+    """Expire lapsed holds and give their places back."""
+    total = 0
+    while True:
+        with queueing.job_sessions().begin() as session:
+            released = ledger.release_expired_holds(session)
+        total += released
+        if released < 500:
+            return total
+
+
+def release_phone_quota() -> int:
+    """Move unused phone places of slots past their release time into the online pool.
+
+    One conditional UPDATE per run: places a phone caller took meanwhile stay
+    phone places, and a second run finds nothing left to move.
+    """
+    now = utcnow()
+    with queueing.job_sessions().begin() as session:
+        result = session.execute(
+            update(Slot).where(Slot.phone_release_at <= now, Slot.starts_at > now,
+                               Slot.phone_capacity > Slot.phone_taken)
+            .values(online_capacity=Slot.online_capacity + Slot.phone_capacity - Slot.phone_taken,
+                    phone_capacity=Slot.phone_taken)
+            .execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+def send_reminders() -> dict[str, int]:
+    """Day-before reminders, reconfirmation requests, and release of bookings never reconfirmed."""
+    with queueing.job_sessions().begin() as session:
+        locks.lock_key(session, "jobs:reminders")  # two runs side by side would remind twice
+        reminded = [notify(session, b, "reminder") for b in reconfirmation.due_reminders(session)]
+        asked = [notify(session, b, "reconfirm") for b in reconfirmation.due_requests(session)]
+    released = release_unconfirmed()
+    return {"reminders": len(reminded), "reconfirm_requests": len(asked), "released": released}
+
+
+def release_unconfirmed() -> int:
+    """Cancel bookings not reconfirmed by the cut-off; their places become fill tasks for agents."""
+    with queueing.job_sessions().begin() as session:
+        locks.lock_key(session, "jobs:reconfirmation")
+        due = reconfirmation.due_releases(session)
+        for booking in due:
+            ledger.cancel(session, booking.id, actor="system:reconfirmation", reason="nicht rückbestätigt",
+                          freed_reason="unconfirmed")
+            notify(session, booking, "released")
+    if due:
+        log.info("released %d bookings that were not reconfirmed", len(due))
+    return len(due)
+
+
+def purge_nightly() -> dict:
+    """The retention purge; what it deleted is recorded as counts in purge_records."""
+    from hotline.config import Config
+
+    with queueing.job_sessions().begin() as session:
+        report = purge(session, after_appointment_days=Config().COMPLETED_RETENTION_DAYS)
+    log.info("retention purge: %s", asdict(report))
+    return asdict(report)

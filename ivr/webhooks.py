@@ -1,0 +1,198 @@
+"""Thin Twilio voice routes: verify the signature, open one unit of work, call the engine, answer TwiML.
+
+Twilio never gets a 500: any failure inside a step (the database down included)
+answers with a short apology in the caller's language and the agent queue,
+rendered without touching the database.
+"""
+from __future__ import annotations
+
+import logging
+from functools import wraps
+
+from flask import Blueprint, Response, current_app, request
+from twilio.request_validator import RequestValidator
+
+import voice_prompts as vp
+from hotline import db
+from ivr import engine, twiml
+from ivr.steps import Settings
+from shared_db import calls
+from shared_db.types import utcnow
+
+log = logging.getLogger(__name__)
+bp = Blueprint("ivr", __name__, url_prefix="/ivr")
+URLS = twiml.Urls(action="/ivr/step")
+
+
+def xml(body: str, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype="text/xml")
+
+
+def language() -> str:
+    """The caller's language as carried in our own URLs (usable when the database is not)."""
+    lang = request.args.get("l", "")
+    return lang if lang in vp.LANGUAGES else vp.DEFAULT_LANGUAGE
+
+
+def public_url() -> str:
+    """The URL Twilio signed: the public base (behind a TLS proxy) plus path and query."""
+    query = request.query_string.decode("utf-8", "replace")
+    return current_app.config["HOTLINE_PUBLIC_URL"] + request.path + (f"?{query}" if query else "")
+
+
+@bp.before_request
+def verify_signature():
+    """Answer 403 unless X-Twilio-Signature matches the public URL and the posted form."""
+    if not current_app.config.get("TWILIO_VALIDATE_SIGNATURES", True):
+        return None
+    token = current_app.config.get("TWILIO_AUTH_TOKEN")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if token and signature and RequestValidator(token).validate(public_url(), request.form.to_dict(), signature):
+        return None
+    log.warning("rejected an unsigned or forged request to %s", request.path)
+    return Response("forbidden", status=403, mimetype="text/plain")
+
+
+def never_fail(view):
+    """Turn any exception into the apology TwiML (HTTP 200), so Twilio never hears a 500."""
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - the caller must hear something, whatever broke
+            log.error("IVR step failed (%s) on %s for call %s", exc.__class__.__name__, request.path,
+                      request.form.get("CallSid", "-")[:40], exc_info=True)
+            return xml(twiml.apology(language(), URLS).to_xml())
+    return guarded
+
+
+def _settings() -> Settings:
+    config = current_app.config
+    return Settings(hold_seconds=config.get("HOLD_SECONDS", 180), caller_limit=config.get("CALLER_LIMIT", 3),
+                    retention_days=config.get("RETENTION_DAYS", 14),
+                    completed_retention_days=config.get("COMPLETED_RETENTION_DAYS", 30))
+
+
+def _form() -> dict:
+    return request.form.to_dict()
+
+
+@bp.post("/voice")
+@never_fail
+def voice():
+    """Incoming call (the Twilio number's Voice URL)."""
+    session = db.session()
+    with session.begin():
+        body = engine.answer_call(session, _form(), _settings(), utcnow())
+    return xml(body)
+
+
+@bp.post("/step")
+@never_fail
+def step():
+    """Every later step: a Gather's answer or a Redirect."""
+    session = db.session()
+    with session.begin():
+        body = engine.step_call(session, _form(), request.args.get("n", type=int), language(), _settings(), utcnow())
+    return xml(body)
+
+
+@bp.post("/status")
+@never_fail
+def status():
+    """Call status callback: when the call is over, release its hold and close its queue entry."""
+    if request.form.get("CallStatus") in ("completed", "busy", "failed", "no-answer", "canceled"):
+        session = db.session()
+        with session.begin():
+            engine.call_ended(session, _form(), utcnow())
+    return xml(twiml.VoiceResponse().to_xml())
+
+
+@bp.post("/fallback")
+def fallback():
+    """Twilio's fallback URL (the primary failed): apologise and queue for an agent, no database."""
+    return xml(twiml.apology(language(), URLS).to_xml())
+
+
+@bp.post("/recording")
+@never_fail
+def recording():
+    """Recording status callback of the spoken name."""
+    session = db.session()
+    with session.begin():
+        engine.keep_recording(session, _form())
+    return xml(twiml.VoiceResponse().to_xml())
+
+
+# --------------------------------------------------------------------------- the agent queue
+
+
+@bp.post("/wait")
+def wait():
+    """Enqueue's wait URL: position, an honest estimate from our own statistics, the callback key."""
+    lang = language()
+    position = request.form.get("QueuePosition", type=int)
+    try:
+        session = db.session()
+        with session.begin():
+            estimate = calls.estimate_wait(session, position or 1, utcnow())
+    except Exception as exc:  # noqa: BLE001 - without statistics we say we cannot estimate
+        log.error("wait estimate failed: %s", exc.__class__.__name__)
+        estimate = None
+    music = current_app.config.get("IVR_HOLD_MUSIC_URL")
+    return xml(twiml.wait_music(lang, position, estimate, f"/ivr/wait-key?l={lang}", music).to_xml())
+
+
+@bp.post("/wait-key")
+@never_fail
+def wait_key():
+    """A key pressed while waiting: 1 asks for a callback that keeps the caller's place."""
+    lang = language()
+    if request.form.get("Digits") != "1":
+        return xml(twiml.back_to_waiting(URLS, lang).to_xml())
+    session = db.session()
+    with session.begin():
+        number = engine.caller_number(request.form.get("From"))
+        if number is None:
+            return xml(twiml.spoken(lang, "callback_no_number", hang_up=False).to_xml())
+        calls.callback_from_queue(session, request.form.get("CallSid", "")[:40], number, lang, utcnow())
+    return xml(twiml.leave().to_xml())
+
+
+@bp.post("/queue-done")
+@never_fail
+def queue_done():
+    """Enqueue's action: the caller left the queue (answered, asked for a callback, hung up, or an error)."""
+    lang, result = language(), request.form.get("QueueResult", "")
+    sid = request.form.get("CallSid", "")[:40]
+    session = db.session()
+    with session.begin():
+        if result == "leave":
+            return xml(twiml.spoken(lang, "callback_done").to_xml())
+        if result == "bridged":
+            calls.leave_queue(session, sid, "answered", utcnow(), waited_seconds=request.form.get("QueueTime", type=int))
+            return xml(twiml.spoken(lang, "goodbye").to_xml())
+        if result == "hangup":
+            calls.leave_queue(session, sid, "abandoned", utcnow())
+            return xml(twiml.VoiceResponse().to_xml())
+        return xml(_callback_instead(session, sid, lang))
+
+
+def _callback_instead(session, sid: str, lang: str) -> str:
+    """The queue failed (full, error): a callback that keeps the place, never a busy signal."""
+    number = engine.caller_number(request.form.get("From"))
+    entry = calls.leave_queue(session, sid, "error", utcnow())
+    if number is None:
+        return twiml.spoken(lang, "callback_no_number").to_xml()
+    calls.request_callback(session, number, lang, "queue", place_at=entry.enqueued_at if entry else utcnow())
+    return twiml.spoken(lang, "callback_done").to_xml()
+
+
+@bp.post("/dequeued")
+@never_fail
+def dequeued():
+    """The URL of the agent's <Dial><Queue url=...>: record the answer, tell the caller they are through."""
+    session = db.session()
+    with session.begin():
+        calls.mark_answered(session, request.form.get("CallSid", "")[:40], now=utcnow())
+    return xml(twiml.spoken(language(), "connecting", hang_up=False).to_xml())

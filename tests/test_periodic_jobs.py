@@ -1,0 +1,125 @@
+"""Periodic jobs: hold sweep, phone-quota release, reminders, reconfirmation and release, purge."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from hotline.jobs import notifier as notifiers
+from hotline.jobs import periodic
+from shared_db import booking as ledger
+from shared_db import outbox
+from shared_db.models import Booking, FreedCapacity, Notification, PurgeRecord, Setting, Slot
+from shared_db.types import utcnow
+from tests import builders
+from tests.jobs_helpers import RecordingNotifier, booked, use_database, use_notifier
+
+
+@pytest.fixture
+def jobs(db_url, sessions):
+    use_database(db_url)
+    fake = RecordingNotifier()
+    use_notifier(fake)
+    yield fake
+    notifiers._state["notifier"] = None
+
+
+def _kinds(sessions) -> list[tuple[int, str, str]]:
+    with sessions() as session:
+        return sorted(session.execute(select(Notification.booking_id, Notification.kind, Notification.status)))
+
+
+def _shift(session, by: timedelta) -> None:
+    """Let time pass: appointments come closer, messages lie further back."""
+    for slot in session.scalars(select(Slot)):
+        slot.starts_at -= by
+    for row in session.scalars(select(Notification)):
+        row.created_at -= by
+        row.sent_at = row.sent_at - by if row.sent_at else None
+
+
+def test_sweep_holds_gives_lapsed_places_back(jobs, sessions):
+    with sessions.begin() as session:
+        v, c = builders.vaccine(session, "JJ"), builders.centre(session)
+        s = builders.slot(session, c, v, utcnow() + timedelta(days=2), phone=1, online=0)
+        ledger.hold(session, first_slot_id=s.id, second_slot_id=None, channel="phone", actor="t",
+                    now=utcnow() - timedelta(hours=1))
+    assert periodic.sweep_holds() == 1
+    assert periodic.sweep_holds() == 0
+    with sessions() as session:
+        assert session.get(Slot, s.id).phone_taken == 0
+
+
+def test_release_phone_quota_moves_only_unused_places_past_release(jobs, sessions):
+    with sessions.begin() as session:
+        v, c = builders.vaccine(session, "JJ"), builders.centre(session)
+        soon = builders.slot(session, c, v, utcnow() + timedelta(hours=20), phone=3, online=2)  # released
+        later = builders.slot(session, c, v, utcnow() + timedelta(days=5), phone=3, online=2)  # protected
+        session.execute(update(Slot).where(Slot.id == soon.id).values(phone_taken=1))
+    assert periodic.release_phone_quota() == 1
+    assert periodic.release_phone_quota() == 0
+    with sessions() as session:
+        s, l = session.get(Slot, soon.id), session.get(Slot, later.id)
+        assert (s.phone_capacity, s.phone_taken, s.online_capacity) == (1, 1, 4)
+        assert (l.phone_capacity, l.online_capacity) == (3, 2)
+
+
+def test_reminder_sent_once_a_day_before(jobs, sessions):
+    with sessions.begin() as session:
+        tomorrow = booked(session, starts_in=timedelta(hours=20)).id
+        booked(session, name="Karl Meier", starts_in=timedelta(days=4))
+    assert periodic.send_reminders()["reminders"] == 1
+    assert periodic.send_reminders()["reminders"] == 0
+    assert _kinds(sessions) == [(tomorrow, "reminder", "sent")]
+    assert len(jobs.sent) == 1
+
+
+def test_reconfirmation_is_off_unless_the_centre_turns_it_on(jobs, sessions):
+    with sessions.begin() as session:
+        booked(session, starts_in=timedelta(hours=40))
+    assert periodic.send_reminders()["reconfirm_requests"] == 0
+
+
+def test_reconfirmation_asks_then_releases_the_silent_and_keeps_the_confirmed(jobs, sessions):
+    with sessions.begin() as session:
+        silent = booked(session, starts_in=timedelta(hours=40), reconfirmation=True)
+        answers = booked(session, name="Karl Meier", starts_in=timedelta(hours=40), reconfirmation=True)
+        silent_id, answers_id, slot_id = silent.id, answers.id, silent.first_slot_id
+    assert periodic.send_reminders()["reconfirm_requests"] == 2
+    assert periodic.send_reminders()["reconfirm_requests"] == 0
+    from shared_db.reconfirmation import reconfirm
+
+    with sessions.begin() as session:
+        reconfirm(session, answers_id, actor="sms:test")
+        # 20 h later: past the 24 h cut-off, and the request went out more than 6 h ago
+        shift = timedelta(hours=20)
+        _shift(session, shift)
+    result = periodic.send_reminders()
+    assert result["released"] == 1
+    with sessions() as session:
+        assert session.get(Booking, silent_id).status == "cancelled"
+        assert session.get(Booking, answers_id).status == "confirmed"
+        freed = session.scalars(select(FreedCapacity).where(FreedCapacity.source_booking_id == silent_id)).all()
+        assert [(f.slot_id, f.reason) for f in freed] == [(slot_id, "unconfirmed")]
+    assert (silent_id, "released", "sent") in _kinds(sessions)
+    assert periodic.release_unconfirmed() == 0
+
+
+def test_unsent_request_never_releases_a_booking(jobs, sessions):
+    jobs.fail_with = notifiers.FinalSendError("twilio 400 code 21211")
+    with sessions.begin() as session:
+        b = booked(session, starts_in=timedelta(hours=30), reconfirmation=True)
+        session.add(Setting(key="reconfirmation", value={"cutoff_hours": 29, "reply_hours": 0}))
+    periodic.send_reminders()
+    with sessions.begin() as session:
+        _shift(session, timedelta(hours=2))
+    assert periodic.release_unconfirmed() == 0
+    with sessions() as session:
+        assert session.get(Booking, b.id).status == "confirmed"
+
+
+def test_purge_job_records_counts(jobs, sessions):
+    periodic.purge_nightly()
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(PurgeRecord)) == 1
