@@ -68,13 +68,13 @@ def call(client: SignedClient, number: int) -> bool:
     return root is not None and status == 200
 
 
-def seed_world(url: str, slot_capacity: int) -> None:
+def seed_world(url: str, slot_capacity: int, days: int) -> None:
     """The demo centres (Bielefeld among them) with a week of generous slots."""
     from shared_db.demo import seed_demo
 
     engine = make_engine(url)
     with transaction(make_sessionmaker(engine)) as session:
-        seed_demo(session, date.today(), days=7, slot_capacity=slot_capacity)
+        seed_demo(session, date.today(), days=days, slot_capacity=slot_capacity)
     engine.dispose()
 
 
@@ -104,7 +104,7 @@ def run(settings: Settings) -> Result:
     if not web.app_has_route("/ivr/voice"):
         raise Unavailable("the app has no /ivr/voice route yet: the IVR has not landed")
     with fresh_database(settings.pg_admin_url) as url:
-        seed_world(url, settings.pick(50, 400, "slot_capacity"))
+        seed_world(url, settings.pick(50, 400, "slot_capacity"), settings.pick(1, 7, "days"))
         env = app_env(url, settings.redis_url)
         bare = web.measure_levels(web.BARE_APP, env, gunicorn, call, [low, high], duration, max_calls)
         ours = web.measure_levels(web.OUR_APP, env, gunicorn, call, [low, high], duration, max_calls)
