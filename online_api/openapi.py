@@ -171,7 +171,8 @@ def _operation(op_id: str, summary: str, ok: int, ok_schema: dict | None, errors
     ok_response = {"description": "success"}
     if ok_schema is not None:
         ok_response["content"] = {"application/json": {"schema": ok_schema}}
-    responses = {str(ok): ok_response, **{str(s): _problem(s) for s in (401, 429, *errors)}}
+    # 422 everywhere: the end-user IP header is checked on every operation.
+    responses = {str(ok): ok_response, **{str(s): _problem(s) for s in sorted({401, 422, 429, *errors})}}
     operation = {"operationId": op_id, "summary": summary, "parameters": parameters, "responses": responses}
     if body:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}

@@ -12,17 +12,17 @@ from werkzeug.exceptions import HTTPException
 
 from hotline import db
 from online_api import serialize
-from online_api.auth import ClientRef, current_client
+from online_api.auth import ClientRef, current_client, end_user_ip
 from online_api.idempotency import Answer, fingerprint, run_once
-from online_api.openapi import IDEMPOTENCY_HEADER, MAX_ID, document
+from online_api.openapi import END_USER_IP_HEADER, IDEMPOTENCY_HEADER, MAX_ID, document
 from online_api.problems import ApiProblem, http_problem, invalid, ledger_problem, response
 from online_api.queries import centres_near, local_today, offers_between
 from online_api.validation import errors_for, parse_date
 from shared_db import booking as ledger
 from shared_db import outbox
-from shared_db.errors import LedgerError
 from shared_db.codes import clean_code, is_valid_code
 from shared_db.eligibility import Assessment, Facts, assess, invitation_matches, load_rules
+from shared_db.errors import LedgerError
 from shared_db.models import Booking, Centre, Slot, Vaccine
 from shared_db.pairing import offer_for
 from shared_db.people import PersonDetails, name_key, normalise_phone
@@ -38,8 +38,12 @@ bp.register_error_handler(HTTPException, http_problem)
 @bp.before_request
 def require_client() -> None:
     """Every route but the document needs a valid, unrevoked API key."""
-    if request.endpoint != "online_api.openapi_document" and current_client() is None:
+    if request.endpoint == "online_api.openapi_document":
+        return
+    if current_client() is None:
         raise ApiProblem("unauthorized", "send a valid API key in the X-API-Key header")
+    if request.headers.get(END_USER_IP_HEADER) is not None and end_user_ip() is None:
+        raise invalid([{"field": END_USER_IP_HEADER, "message": "an IPv4 or IPv6 address"}])
 
 
 @bp.get("/openapi.json")
