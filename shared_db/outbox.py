@@ -57,9 +57,9 @@ BACKOFF_SECONDS = (30, 120, 600, 1800, 3600)
 FINAL_STATES = ("delivered", "failed", "cancelled")
 
 
-def backoff(attempts: int) -> timedelta:
+def backoff(attempts: int, delays: tuple[int, ...] = BACKOFF_SECONDS) -> timedelta:
     """Wait before attempt number `attempts + 1`."""
-    return timedelta(seconds=BACKOFF_SECONDS[min(max(attempts, 1), len(BACKOFF_SECONDS)) - 1])
+    return timedelta(seconds=delays[min(max(attempts, 1), len(delays)) - 1])
 
 
 def _transition(session: Session, notification_id: int, old: tuple[str, ...], *conditions, **values) -> bool:
@@ -89,7 +89,8 @@ def mark_sent(session: Session, notification_id: int, provider_id: str, now: dat
                        sent_at=now or utcnow(), last_error=None)
 
 
-def retry_later(session: Session, notification_id: int, error: str, now: datetime | None = None) -> str:
+def retry_later(session: Session, notification_id: int, error: str, now: datetime | None = None,
+                delays: tuple[int, ...] = BACKOFF_SECONDS) -> str:
     """A transient failure: back to pending after a backoff, or failed after too many attempts."""
     now = now or utcnow()
     row = session.get(Notification, notification_id, populate_existing=True)
@@ -99,7 +100,7 @@ def retry_later(session: Session, notification_id: int, error: str, now: datetim
         fail(session, notification_id, f"gave up after {row.attempts} attempts: {error}", now)
         return "failed"
     _transition(session, notification_id, ("sending",), status="pending",
-                due_at=now + backoff(row.attempts), last_error=error[:300])
+                due_at=now + backoff(row.attempts, delays), last_error=error[:300])
     return "pending"
 
 

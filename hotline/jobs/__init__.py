@@ -6,3 +6,5 @@
 - worker.py    `hotline worker`: rq worker, rq scheduler, periodic jobs on rq's cron
 Without REDIS_URL the jobs run in-process right after the commit (hotline/queueing.py).
 """
+
+from hotline.jobs.sending import notify, send_notification, sweep_outbox  # noqa: E402,F401  (used by ivr, console, api)

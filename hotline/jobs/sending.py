@@ -14,6 +14,7 @@ rather than ever dropping a confirmation.
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 
 from hotline import queueing
@@ -29,11 +30,22 @@ log = logging.getLogger(__name__)
 CLOCK_SLACK = timedelta(minutes=2)
 
 
+def lease() -> timedelta:
+    """How long a claim may take before the sweep presumes its worker dead (HOTLINE_SEND_LEASE_SECONDS)."""
+    return timedelta(seconds=int(os.environ.get("HOTLINE_SEND_LEASE_SECONDS") or outbox.SEND_LEASE.total_seconds()))
+
+
+def delays() -> tuple[int, ...]:
+    """Backoff between attempts in seconds (HOTLINE_SEND_BACKOFF, e.g. "30,120,600")."""
+    raw = os.environ.get("HOTLINE_SEND_BACKOFF")
+    return tuple(int(x) for x in raw.split(",")) if raw else outbox.BACKOFF_SECONDS
+
+
 def retry_policy():
     """rq Retry with the outbox's backoff; the database's due_at is still the authority."""
     from rq import Retry
 
-    return Retry(max=len(outbox.BACKOFF_SECONDS), interval=list(outbox.BACKOFF_SECONDS))
+    return Retry(max=len(delays()), interval=list(delays()))
 
 
 def enqueue_send(notification_id: int) -> None:
@@ -53,7 +65,7 @@ def send_notification(notification_id: int) -> str:
     """Send one outbox row if it is due and nobody else has it; returns what became of it."""
     sessions = queueing.job_sessions()
     with sessions() as session, session.begin():
-        row = outbox.claim(session, notification_id)
+        row = outbox.claim(session, notification_id, lease=lease())
         if row is None:
             return "not due or already taken"
         session.expunge(row)  # keep the claimed values for the send, outside the transaction
@@ -66,7 +78,7 @@ def send_notification(notification_id: int) -> str:
         return "failed"
     except notifiers.TransientSendError as exc:
         with sessions() as session, session.begin():
-            state = outbox.retry_later(session, row.id, str(exc))
+            state = outbox.retry_later(session, row.id, str(exc), delays=delays())
         if state == "pending":
             raise  # rq retries with backoff; the sweep would too
         return state
@@ -97,10 +109,10 @@ def recover_claim(notification_id: int) -> bool:
         session.expunge(row)
     lease_end = row.due_at
     try:
-        found = notifiers.current().find_sent(row, outbox.claimed_at(row) - CLOCK_SLACK)
+        found = notifiers.current().find_sent(row, outbox.claimed_at(row, lease()) - CLOCK_SLACK)
     except (notifiers.TransientSendError, notifiers.FinalSendError) as exc:
         with sessions() as session, session.begin():
-            outbox.extend_claim(session, row.id)  # cannot tell: never guess, ask again later
+            outbox.extend_claim(session, row.id, lease=lease())  # cannot tell: never guess, ask again later
         log.warning("could not check notification %s at the provider: %s", row.id, exc)
         return False
     with sessions() as session, session.begin():
