@@ -30,10 +30,17 @@ def caller_number(number: int) -> str:
     return f"+49521{1000000 + number % 9000000:07d}"
 
 
+SYLLABLES = ("ba", "ke", "lo", "mi", "nu", "ra", "so", "ti", "wa", "ze", "do", "fe", "gu", "ha", "jo", "pe")
+
+
 def person_of(number: int) -> tuple[str, date]:
-    """A distinct name and birth date (80 to 90 years old) per call."""
-    name = f"{FIRST_NAMES[number % 10]} {LAST_NAMES[number // 10 % 10]} {number}"
-    return name, date(1931, 1, 1) + timedelta(days=number % 3600)
+    """A distinct name (letters only: the IVR keeps no digits of a spoken name) and a birth date, 80 to 90."""
+    rest, suffix = number // 100, ""
+    while rest:
+        rest, digit = divmod(rest, 16)
+        suffix += SYLLABLES[digit]
+    last = LAST_NAMES[number // 10 % 10] + (f"-{suffix.capitalize()}" if suffix else "")
+    return f"{FIRST_NAMES[number % 10]} {last}", date(1931, 1, 1) + timedelta(days=number % 3600)
 
 
 def booking_script(number: int) -> list[tuple[str, str]]:

@@ -6,7 +6,7 @@ from typing import Callable
 
 from bench.core import REGISTRY, Result, Settings, Unavailable, render, write
 
-MODULES = ("contention", "ivr_steps", "overload", "booking_day", "memory")
+MODULES = ("contention", "ivr_steps", "overload", "booking_day")
 
 
 def load_all() -> dict:
