@@ -241,19 +241,22 @@ def demo_command(port: int, no_serve: bool) -> None:
 
 
 def _embedded_defaults(port: int) -> None:
-    """Settings for a laptop: a generated secret kept in instance/, logs instead of SMS."""
+    """Settings for a laptop, kept in instance/hotline.env so every later `hotline` command there uses them.
+
+    The secret is generated per install (never a built-in default); messages are logged, not sent.
+    """
+    from hotline.config import EMBEDDED_ENV_FILE, read_env_file
+
     instance = Path(os.environ.get("HOTLINE_INSTANCE_DIR", "instance")).resolve()
     instance.mkdir(parents=True, exist_ok=True)
-    secret_file = instance / "secret_key"
-    if not secret_file.exists():
-        secret_file.write_text(secrets.token_hex(32))
-        secret_file.chmod(0o600)
-    os.environ.setdefault("SECRET_KEY", secret_file.read_text().strip())
-    os.environ.setdefault("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
-    os.environ.setdefault("TWILIO_AUTH_TOKEN", "demo-auth-token")
-    os.environ.setdefault("HOTLINE_PUBLIC_URL", f"http://127.0.0.1:{port}")
-    os.environ.setdefault("NOTIFY_BACKEND", "log")
-    os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
+    env_file = instance / EMBEDDED_ENV_FILE
+    settings = {"SECRET_KEY": secrets.token_hex(32), "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+                "TWILIO_AUTH_TOKEN": secrets.token_hex(16), "HOTLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                "NOTIFY_BACKEND": "log", "SESSION_COOKIE_SECURE": "false"}
+    settings |= read_env_file(env_file)  # keep what an earlier run generated
+    env_file.write_text("# written by `hotline demo`: the embedded setup's settings\n"
+                        + "".join(f"{key}={value}\n" for key, value in settings.items()))
+    env_file.chmod(0o600)
 
 
 def _print_demo_banner(app, port: int, passwords: dict) -> None:

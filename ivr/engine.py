@@ -7,6 +7,7 @@ step is skipped. A stale request (an older step) gets the current answer.
 """
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -62,7 +63,8 @@ def step_call(session: Session, params: dict, n: int | None, lang: str, settings
     key = calls.request_key(sid, n, digits, speech)
     if call.last_response and (key == call.last_request_key or n != call.step):
         return call.last_response
-    ctx = Context(session, call, dict(call.data or {}), now, settings)
+    # A deep copy: nested values changed in place would look unchanged to SQLAlchemy and not be saved.
+    ctx = Context(session, call, copy.deepcopy(call.data or {}), now, settings)
     ctx.data.setdefault("lang", call.language or lang)
     return _finish(ctx, resolve(ctx, advance(ctx, call.state, digits, speech)), key)
 

@@ -7,6 +7,7 @@ rendered without touching the database.
 from __future__ import annotations
 
 import logging
+import traceback
 from functools import wraps
 
 from flask import Blueprint, Response, current_app, request
@@ -60,8 +61,9 @@ def never_fail(view):
         try:
             return view(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - the caller must hear something, whatever broke
-            log.error("IVR step failed (%s) on %s for call %s", exc.__class__.__name__, request.path,
-                      request.form.get("CallSid", "-")[:40], exc_info=True)
+            # Frames only, never the message: SQL errors carry the parameters, i.e. personal data.
+            log.error("IVR step failed (%s) on %s for call %s\n%s", exc.__class__.__name__, request.path,
+                      request.form.get("CallSid", "-")[:40], "".join(traceback.format_tb(exc.__traceback__)[-4:]))
             return xml(twiml.apology(language(), URLS).to_xml())
     return guarded
 

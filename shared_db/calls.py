@@ -5,6 +5,7 @@ through `waiting_callers`, `callback_list` and `estimate_wait`; the IVR writes i
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -59,7 +60,7 @@ def start_call(session: Session, call_sid: str, from_number: str | None, state: 
 def save_turn(call: CallSession, *, state: str, data: dict, key: str, response: str,
               now: datetime | None = None) -> None:
     """Store the new state and the answer given, so a retry of the same request gets it again."""
-    call.state, call.data, call.language = state, dict(data), data.get("lang", call.language)
+    call.state, call.data, call.language = state, copy.deepcopy(data), data.get("lang", call.language)
     call.last_request_key, call.last_response = key, response
     call.step += 1
     call.updated_at = now or utcnow()

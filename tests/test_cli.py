@@ -25,7 +25,7 @@ def demo_dir(tmp_path_factory):
 
 def test_demo_prepares_an_embedded_hotline(demo_dir):
     assert (demo_dir / "instance" / "hotline.sqlite3").exists()
-    assert oct((demo_dir / "instance" / "secret_key").stat().st_mode)[-3:] == "600"
+    assert oct((demo_dir / "instance" / "hotline.env").stat().st_mode)[-3:] == "600"
     check = hotline(demo_dir, "check")
     assert check.returncode == 0 and "ledger consistent" in check.stdout
 
@@ -44,3 +44,10 @@ def test_users_add_and_purge_dry_run(demo_dir):
     assert short.returncode != 0 and "10 characters" in short.stderr
     purge = hotline(demo_dir, "purge", "--dry-run")
     assert purge.returncode == 0 and "would delete: 0 people" in purge.stdout
+
+
+def test_later_commands_use_the_demo_settings(demo_dir):
+    script = demo_dir / "short_call.txt"
+    script.write_text("expect: Willkommen\nhangup\n")
+    call = hotline(demo_dir, "call", "--script", str(script))
+    assert call.returncode == 0, call.stdout + call.stderr

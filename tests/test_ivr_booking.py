@@ -4,9 +4,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from shared_db.checks import ledger_problems
-from shared_db.models import Notification, Slot
+from shared_db.models import Booking, Notification, Slot
 from shared_db.session import transaction
-from tests.ivr_support import bookings, book, new_call, sessions_of, to_offer, world  # noqa: F401
+from tests.ivr_support import (  # noqa: F401 - fixtures
+    LANDLINE_BIELEFELD, MOBILE, book, bookings, new_call, sessions_of, to_offer, world,
+)
 
 
 def test_successful_booking_takes_the_phone_pool_and_queues_an_sms(client, world, sessions_of):
@@ -28,3 +30,175 @@ def test_successful_booking_takes_the_phone_pool_and_queues_an_sms(client, world
         sms = session.scalars(select(Notification).where(Notification.booking_id == done.id)).all()
         assert [(n.channel, n.kind, n.to_number) for n in sms] == [("sms", "confirmation", "+4915112345678")]
         assert ledger_problems(session) == []
+
+
+def _slot(sessions_of, slot_id):
+    with transaction(sessions_of) as session:
+        return session.get(Slot, slot_id)
+
+
+def test_sold_out_at_home_offers_the_neighbouring_district_and_says_it_is_valid(client, sessions_of):
+    from tests.ivr_support import build_world
+
+    with transaction(sessions_of) as session:
+        world = build_world(session, home_phone=0)
+    call = new_call(client)
+    to_offer(call)
+    heard = call.last.heard()
+    assert "Im Impfzentrum Bielefeld sind leider keine Telefontermine mehr frei" in heard
+    assert "Nachbarkreis Gütersloh" in heard and "genauso gültig" in heard
+    assert "im Impfzentrum Kreis Gütersloh" in heard
+    book(call)
+    [done] = bookings(sessions_of)
+    assert done.status == "confirmed" and done.first_slot_id == world["pairs"]["neighbour"][0][0]
+
+
+def test_landline_caller_is_offered_the_centre_of_their_area_code(client, world, sessions_of):
+    call = new_call(client, from_number=LANDLINE_BIELEFELD)
+    call.dial(), call.press("1"), call.press("1"), call.press("03031938"), call.press("1")
+    assert "Sie rufen aus Bielefeld an" in call.last.heard()
+    assert "Impfzentrum Bielefeld" in call.last.heard()
+    call.press("1")
+    assert "Der nächste freie Termin" in call.last.heard()
+    book(call)
+    heard = call.last.heard()
+    assert "Ihr Termin ist gebucht" in heard and "SMS" not in heard  # no SMS to a landline
+    with transaction(sessions_of) as session:
+        assert session.scalars(select(Notification)).all() == []
+
+
+def test_not_eligible_yet_asks_only_open_questions_then_offers_sms_when_the_group_opens(client, world, sessions_of):
+    from datetime import timedelta
+
+    from tests.ivr_support import today
+
+    born = today().replace(year=today().year - 75) - timedelta(days=1)
+    call = new_call(client)
+    call.dial(), call.press("1"), call.press("1"), call.press(born.strftime("%d%m%Y")), call.press("1")
+    assert "Pflegeheim" in call.last.heard()  # group 1 (open) also admits care homes: worth asking
+    call.press("2")
+    assert "Gesundheitswesen" in call.last.heard()
+    call.press("2")
+    heard = call.last.heard()
+    assert "noch nicht buchen" in heard
+    opens = today() + timedelta(days=7)
+    from ivr.inputs import say_day
+
+    assert say_day(opens, "de") in heard  # "Montag, den 30. November"
+    assert "SMS" in heard
+    call.press("1")
+    assert "Auf Wiederhören" in call.last.heard() and call.last.find("Hangup") is not None
+    with transaction(sessions_of) as session:
+        [note] = session.scalars(select(Notification)).all()
+        assert (note.kind, note.channel, note.to_number) == ("group_open", "sms", MOBILE)
+        assert note.due_at.date() == opens and note.status == "pending"
+        assert session.scalars(select(Booking)).all() == []
+
+
+def test_not_eligible_yet_on_a_landline_offers_a_callback_not_an_sms(client, world, sessions_of):
+    from datetime import timedelta
+
+    from shared_db.models import CallbackRequest
+    from tests.ivr_support import today
+
+    born = today().replace(year=today().year - 72)
+    call = new_call(client, from_number=LANDLINE_BIELEFELD)
+    call.dial(), call.press("1"), call.press("1"), call.press(born.strftime("%d%m%Y")), call.press("1")
+    call.press("2"), call.press("2")
+    heard = call.last.heard()
+    assert "noch nicht buchen" in heard and "SMS" not in heard
+    call.press("2")
+    with transaction(sessions_of) as session:
+        [request] = session.scalars(select(CallbackRequest)).all()
+        assert request.reason == "group_open" and request.not_before.date() == today() + timedelta(days=7)
+
+
+def test_eighty_year_old_is_not_asked_questions_the_birth_date_decides(client, world):
+    call = new_call(client)
+    call.dial(), call.press("1"), call.press("1"), call.press("03031938"), call.press("1")
+    assert "Pflegeheim" not in call.last.heard()
+    assert "Postleitzahl" in call.last.heard()
+
+
+def test_hang_up_while_an_offer_is_held_releases_it_at_once(client, world, sessions_of):
+    call = new_call(client)
+    to_offer(call)
+    first_id = world["pairs"]["home"][0][0]
+    assert _slot(sessions_of, first_id).phone_taken == 1  # held while the caller decides
+    call.hang_up()
+    [held] = bookings(sessions_of)
+    assert held.status in ("cancelled", "expired")
+    assert _slot(sessions_of, first_id).phone_taken == 0
+    assert _slot(sessions_of, world["pairs"]["home"][0][1]).phone_taken == 0
+    call.hang_up()  # Twilio may post the status twice
+    with transaction(sessions_of) as session:
+        assert ledger_problems(session) == []
+
+
+def test_next_slot_releases_the_first_hold_and_holds_the_next(client, world, sessions_of):
+    call = new_call(client)
+    to_offer(call)
+    call.press("2")
+    assert "Der nächste freie Termin" in call.last.heard()
+    first, second = world["pairs"]["home"][0][0], world["pairs"]["home"][1][0]
+    assert _slot(sessions_of, first).phone_taken == 0 and _slot(sessions_of, second).phone_taken == 1
+
+
+def test_twilio_retry_of_the_confirming_step_books_once(client, world, sessions_of):
+    call = new_call(client)
+    to_offer(call)
+    call.press("1")
+    call.say("Erna Schmidt")
+    action = call._action()
+    first = call.request(action, Digits="1")
+    again = call.request(action, Digits="1")  # Twilio retries a slow webhook with the same request
+    assert first.heard() == again.heard() and "Ihr Termin ist gebucht" in first.heard()
+    confirmed = [x for x in bookings(sessions_of) if x.status == "confirmed"]
+    assert len(confirmed) == 1
+    assert _slot(sessions_of, world["pairs"]["home"][0][0]).phone_taken == 1
+
+
+def test_concurrent_double_post_of_the_confirming_step_books_once(app, world, sessions_of):
+    """Two copies of the same request at once, on separate connections: the call's row lock orders them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    call = new_call(app.test_client())
+    to_offer(call)
+    call.press("1")
+    call.say("Erna Schmidt")
+    action = call._action()
+
+    def confirm(_):
+        return new_call(app.test_client(), call_sid=call.call_sid).request(action, Digits="1").heard()
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(confirm, range(4)))
+    assert len(set(answers)) == 1 and "Ihr Termin ist gebucht" in answers[0]
+    assert len([x for x in bookings(sessions_of) if x.status == "confirmed"]) == 1
+    with transaction(sessions_of) as session:
+        assert ledger_problems(session) == []
+
+
+def test_a_relative_books_for_a_second_person_in_the_same_call(client, world, sessions_of):
+    call = new_call(client)
+    to_offer(call)
+    book(call)
+    call.press("2")  # another person
+    assert "Geburtsdatum" in call.last.heard()
+    call.press("05051935"), call.press("1"), call.press("33602")
+    book(call, "Karl Schmidt")
+    assert "Ihr Termin ist gebucht" in call.last.heard()
+    people = sorted(x.person.name for x in bookings(sessions_of) if x.status == "confirmed")
+    assert people == ["Erna Schmidt", "Karl Schmidt"]
+
+
+def test_the_same_person_twice_hears_that_they_already_have_an_appointment(client, world, sessions_of):
+    call = new_call(client)
+    to_offer(call)
+    book(call)
+    call.press("2"), call.press("03031938"), call.press("1"), call.press("33602")
+    book(call)
+    assert "bereits einen Termin" in call.last.heard()
+    assert len([x for x in bookings(sessions_of) if x.status == "confirmed"]) == 1
+    with transaction(sessions_of) as session:
+        assert ledger_problems(session) == []  # the second hold was given back

@@ -8,6 +8,7 @@ is played instead of the spoken text, for prompts without placeholders.
 from __future__ import annotations
 
 import json
+import os
 import string
 from functools import lru_cache
 from pathlib import Path
@@ -30,8 +31,10 @@ def text(language: str, key: str, **values) -> str:
 
 
 def meta(language: str) -> dict:
-    """Voice, speech language, date formats and speech hints of a language."""
-    return catalogue(language)["_meta"]
+    """Voice, speech language, date formats and speech hints; HOTLINE_VOICE_DE (EN, TR) overrides the voice."""
+    data = dict(catalogue(language)["_meta"])
+    data["voice"] = os.environ.get(f"HOTLINE_VOICE_{language.upper()}") or data["voice"]
+    return data
 
 
 def words(language: str) -> dict:

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 import voice_prompts as vp
 from ivr.inputs import clean_name, digits_from, parse_birth_date
 from ivr.steps import Context, Retry, action, handler
-from shared_db import booking, outbox
+from hotline.jobs import sending
+from shared_db import booking
 from shared_db.eligibility import QUESTIONS, Facts, assess, invitation_matches, load_rules
 from shared_db.errors import CallerLimitReached, HoldExpired, InvalidInput, PersonAlreadyBooked, SlotUnavailable
 from shared_db.models import Booking, Centre, CentrePostcode, Slot, Vaccine
@@ -27,17 +28,6 @@ BOOKING_KEYS = ("dob", "facts", "vaccines", "allowed", "group", "opens", "sugges
 def local_today(now: datetime) -> date:
     """Today's date in Germany (the campaign's calendar)."""
     return now.astimezone(BERLIN).date()
-
-
-def send_after_commit(ctx: Context, notification_id: int) -> None:
-    """Send the SMS once the booking is committed; without the jobs module the outbox sweep sends it."""
-    try:
-        from hotline.jobs import send_notification
-    except ImportError:
-        return
-    from hotline.queueing import after_commit
-
-    after_commit(ctx.session, send_notification, notification_id)
 
 
 def release_hold(ctx: Context) -> None:
@@ -287,9 +277,8 @@ def confirm_booking(ctx: Context, _arg: str = "") -> str:
     except InvalidInput:
         raise Retry("name_missing", state="name") from None
     sms = is_mobile(ctx.caller)
-    if sms:
-        notification = outbox.announce_booking(ctx.session, done, "confirmation")
-        send_after_commit(ctx, notification.id)
+    if sms:  # the outbox row is part of this transaction; the send job runs after the commit
+        sending.notify(ctx.session, done, "confirmation")
     ctx.data.pop("hold_id")
     ctx.data["appt"].update(code=done.code, sms=sms)
     ctx.data["person_id"] = done.person_id

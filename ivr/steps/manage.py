@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from ivr.inputs import digits_from, parse_birth_date
 from ivr.steps import Context, Retry, action, handler
-from ivr.steps.booking import describe, local_today, send_after_commit
-from shared_db import booking, outbox
+from hotline.jobs import sending
+from ivr.steps.booking import describe, local_today
+from shared_db import booking
 from shared_db.codes import is_valid_code
 from shared_db.errors import BookingNotFound, SlotUnavailable
 from shared_db.models import Booking
@@ -94,6 +95,4 @@ def rebook(ctx: Context, _arg: str = "") -> str:
 def _announce(ctx: Context, done: Booking, kind: str) -> None:
     """An SMS about the change, when the caller's phone is a mobile."""
     if is_mobile(ctx.caller):
-        notification = outbox.announce_booking(ctx.session, done, kind)
-        if notification is not None:
-            send_after_commit(ctx, notification.id)
+        sending.notify(ctx.session, done, kind)
