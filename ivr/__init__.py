@@ -3,7 +3,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the IVR's webhooks on the app."""
+    """Register the IVR's webhooks and its queue figures on /metrics."""
+    from hotline.health import add_metrics
     from ivr import webhooks
+    from ivr.metrics import queue_metrics
 
     app.register_blueprint(webhooks.bp)
+    add_metrics(app, queue_metrics)

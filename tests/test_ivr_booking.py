@@ -202,3 +202,76 @@ def test_the_same_person_twice_hears_that_they_already_have_an_appointment(clien
     assert len([x for x in bookings(sessions_of) if x.status == "confirmed"]) == 1
     with transaction(sessions_of) as session:
         assert ledger_problems(session) == []  # the second hold was given back
+
+
+def test_a_hold_that_lapsed_while_the_caller_spoke_is_given_back_and_a_new_offer_made(app, client, world, sessions_of):
+    app.config["HOLD_SECONDS"] = 0  # every hold lapses at once: the slow caller's case
+    call = new_call(client)
+    to_offer(call)
+    book(call)
+    heard = call.last.heard()
+    assert "Reservierung ist leider abgelaufen" in heard and "Der nächste freie Termin" in heard
+    assert not [x for x in bookings(sessions_of) if x.status == "confirmed"]
+    with transaction(sessions_of) as session:
+        from shared_db import booking
+
+        booking.release_expired_holds(session)
+        assert ledger_problems(session) == []
+
+
+def test_the_spoken_name_is_recorded_for_agents_and_the_recording_stopped(client, world, sessions_of):
+    call = new_call(client)
+    to_offer(call)
+    answer = call.press("1")
+    start = answer.find("Start/Recording")
+    assert start is not None and start.get("track") == "inbound_track"
+    assert start.get("recordingStatusCallback") == "/ivr/recording"
+    answer = call.say("Erna Schmidt")
+    assert answer.find("Stop/Recording").get("name") == start.get("name")
+    call.press("1")
+    call.request("/ivr/recording", RecordingUrl="https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE1",
+                 RecordingStatus="completed", RecordingSid="RE1")
+    [done] = bookings(sessions_of)
+    assert done.person.name_recording_url.endswith("/Recordings/RE1")
+
+
+def test_a_whole_booking_in_english_and_in_turkish(client, world, sessions_of):
+    english = new_call(client)
+    english.dial(), english.press("2")
+    assert "Main menu" in english.last.heard()
+    english.press("1"), english.press("03031938")
+    assert "You entered 3 March 1938" in english.last.heard()
+    english.press("1"), english.press("33602")
+    assert "The next free appointment" in english.last.heard()
+    book(english, "Erna Schmidt")
+    assert "Your appointment is booked" in english.last.heard()
+    turkish = new_call(client, from_number="+4915199999999")
+    turkish.dial(), turkish.press("3"), turkish.press("1"), turkish.press("05051935")
+    assert "5 Mayıs 1935" in turkish.last.heard()
+    turkish.press("1"), turkish.press("33602")
+    book(turkish, "Ayşe Yılmaz")
+    assert "Randevunuz alındı" in turkish.last.heard()
+    people = {x.person.name: x.person.language for x in bookings(sessions_of) if x.status == "confirmed"}
+    assert people == {"Erna Schmidt": "en", "Ayşe Yılmaz": "tr"}
+
+
+def test_callers_racing_for_the_last_phone_places_never_overbook(app, sessions_of):
+    """Six callers reach the offer at the same moment for a slot with two phone places."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.ivr_support import build_world
+
+    with transaction(sessions_of) as session:
+        world = build_world(session, home_phone=2, neighbour_phone=0, days=(3,))
+    callers = [new_call(app.test_client(), from_number=f"+491511234567{i}") for i in range(6)]
+    for call in callers:
+        call.dial(), call.press("1"), call.press("1"), call.press("03031938"), call.press("1")
+
+    with ThreadPoolExecutor(6) as pool:
+        heard = list(pool.map(lambda call: call.press("33602").heard(), callers))
+    offered = [h for h in heard if "Der nächste freie Termin" in h]
+    assert len(offered) == 2 and all("Telefontermine vergeben" in h for h in heard if h not in offered)
+    with transaction(sessions_of) as session:
+        first = session.get(Slot, world["pairs"]["home"][0][0])
+        assert first.phone_taken == first.phone_capacity == 2
+        assert ledger_problems(session) == []

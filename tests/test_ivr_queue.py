@@ -155,3 +155,19 @@ def test_withheld_number_is_queued_rather_than_promised_a_callback(client, world
     call.dial(), call.press("1")
     answer = call.press("3")
     assert "nicht zurückrufen" in answer.heard() and answer.find("Enqueue") is not None
+
+
+def test_agent_side_dequeue_hook_records_the_answer_and_tells_the_caller(client, world, sessions_of):
+    call, _ = _to_queue(client)
+    answer = call.request("/ivr/dequeued?l=de", QueueSid="QU1", QueueTime="12", DequeingCallSid="CAagent")
+    assert "Sie werden jetzt verbunden" in answer.heard()
+    with transaction(sessions_of) as session:
+        assert session.scalar(select(QueueEntry.outcome)) == "answered"
+        stats = calls.queue_stats(session)
+        assert (stats.waiting, stats.answered) == (0, 1)
+
+
+def test_queue_figures_on_metrics(client, world):
+    _to_queue(client)
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "hotline_queue_waiting 1" in text and "hotline_queue_estimate_seconds -1" in text

@@ -123,3 +123,23 @@ def test_odd_but_signed_requests_get_twiml(client, world, path):
     call = new_call(client)
     answer = call.request(path, Digits="\x00💉" * 50, SpeechResult="<Say>", QueuePosition="abc")
     assert answer.root.tag == "Response"
+
+
+def test_validation_switched_off_is_explicit_and_warned_about(pg_url, caplog):
+    from hotline import create_app
+    from hotline.config import TestConfig
+
+    app = create_app(TestConfig(pg_url, TWILIO_VALIDATE_SIGNATURES=False))
+    assert "TWILIO_VALIDATE_SIGNATURES is off" in caplog.text
+    assert app.test_client().post("/ivr/fallback", data=PARAMS).status_code == 200
+
+
+def test_interactive_simulator_reads_keys_from_the_terminal(client, world):
+    from ivr.simulator import interactive
+
+    call = new_call(client)
+    typed = iter(["1", "say zwei", "", "q"])
+    lines: list[str] = []
+    interactive(call, lines.append, lambda *a, **k: next(typed))
+    text = "\n".join(lines)
+    assert "Willkommen" in text and "Hauptmenü" in text and "Buchungscode" in text and "nichts gehört" in text
