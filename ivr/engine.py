@@ -23,6 +23,8 @@ from shared_db.people import normalise_phone
 
 MAX_HOPS = 12  # actions chained in one request; more means a loop in the tree
 MAX_DIGITS, MAX_SPEECH = 40, 300
+# Call data kept after the call ends: no name, birth date or postcode, only what later callbacks need.
+KEEP_AFTER_CALL = ("lang", "person_id")
 
 load_all()
 
@@ -195,7 +197,9 @@ def call_ended(session: Session, params: dict, now: datetime) -> None:
     held = session.get(Booking, hold_id) if hold_id else None
     if held is not None and held.status == "held":
         booking.cancel(session, hold_id, actor=f"call:{sid}", reason="caller hung up", now=now)
-        call.data = {k: v for k, v in call.data.items() if k != "hold_id"}
+    # Data minimisation: what the caller told us is not needed once the call is over.
+    call.data = {k: v for k, v in (call.data or {}).items() if k in KEEP_AFTER_CALL}
+    call.last_response = None
     calls.leave_queue(session, sid, "abandoned", now)
 
 
@@ -206,8 +210,9 @@ def keep_recording(session: Session, params: dict) -> None:
     call = calls.lock_call(session, params.get("CallSid", "")[:40])
     if call is None:
         return
-    call.data = {**(call.data or {}), "recording": params["RecordingUrl"][:300]}
-    person_id = call.data.get("person_id")
+    if call.ended_at is None:  # still booking: confirm() will put it on the person
+        call.data = {**(call.data or {}), "recording": params["RecordingUrl"][:300]}
+    person_id = (call.data or {}).get("person_id")
     if person_id:
         from shared_db.models import Person
 

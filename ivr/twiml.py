@@ -91,7 +91,7 @@ def _say_node(parent, turn: Turn, urls: Urls) -> None:
 def _gather(response: VoiceResponse, turn: Turn, urls: Urls) -> None:
     node, meta = turn.node, vp.meta(turn.lang)
     if turn.start_recording:
-        response.start().recording(name=turn.start_recording, track="inbound_track",
+        response.start().recording(name=turn.start_recording, track="inbound",
                                    recording_status_callback=urls.recording,
                                    recording_status_callback_method="POST")
     options = dict(action=urls.action, method="POST", timeout=GATHER_TIMEOUT, finish_on_key="#")

@@ -213,7 +213,8 @@ PATHS: dict[str, Any] = {
         "createHold", "Hold a first-dose slot and its second dose; the hold lapses after a few minutes",
         201, _ref("Hold"), (409, 422), body="HoldRequest", idempotent=True)},
     "/api/v1/holds/{hold_id}": {"delete": _operation(
-        "releaseHold", "Give a hold back before it lapses", 204, None, (404, 409), params=(_path_id("hold_id"),))},
+        "releaseHold", "Give a hold back before it lapses", 204, None, (404, 409), params=(_path_id("hold_id"),),
+        idempotent=True)},
     "/api/v1/holds/{hold_id}/confirm": {"post": _operation(
         "confirmHold", "Book the held places for a person; returns the booking code", 201, _ref("Booking"),
         (403, 404, 409, 410, 422), body="ConfirmRequest", params=(_path_id("hold_id"),), idempotent=True)},

@@ -41,6 +41,7 @@ class ApiProblem(Exception):
 
     @property
     def status(self) -> int:
+        """The HTTP status of this problem's code."""
         return CODES[self.code][0]
 
     def body(self) -> dict:
@@ -88,6 +89,7 @@ def response(status: int, body: dict | None, headers: dict | None = None) -> Res
 
 
 def problem_response(problem: ApiProblem, headers: dict | None = None) -> Response:
+    """The problem as an application/problem+json response."""
     return response(problem.status, problem.body(), headers)
 
 

@@ -9,6 +9,7 @@ from shared_db.pairing import Offer
 
 
 def vaccine(v: Vaccine) -> dict:
+    """A vaccine with its doses and interval."""
     return {"code": v.code, "name": v.name, "doses": v.doses,
             "interval_min_days": v.interval_min_days, "interval_max_days": v.interval_max_days}
 
@@ -22,21 +23,25 @@ def slot(s: Slot | None) -> dict | None:
 
 
 def centre(c: Centre, relation: str, vaccines: list[Vaccine]) -> dict:
+    """A centre, how it relates to the asked postcode, and the vaccines it offers."""
     return {"id": c.id, "name": c.name, "address": c.address, "city": c.city, "district": c.district,
             "relation": relation, "vaccines": [vaccine(v) for v in vaccines]}
 
 
 def offer(o: Offer) -> dict:
+    """A bookable first dose with its second."""
     return {"centre_id": o.first.centre_id, "vaccine": o.first.vaccine.code,
             "first": slot(o.first), "second": slot(o.second)}
 
 
 def hold(b: Booking) -> dict:
+    """A held pair and when the hold lapses."""
     return {"hold_id": b.id, "expires_at": b.hold_expires_at.isoformat(), "centre_id": b.first_slot.centre_id,
             "vaccine": b.first_slot.vaccine.code, "first": slot(b.first_slot), "second": slot(b.second_slot)}
 
 
 def booking(b: Booking) -> dict:
+    """A booking as the person may see it: code, state, place, vaccine, times; no personal data."""
     c = b.first_slot.centre
     return {"booking_code": b.code, "status": b.status, "channel": b.channel,
             "centre": {"id": c.id, "name": c.name, "address": c.address},
@@ -44,6 +49,7 @@ def booking(b: Booking) -> dict:
 
 
 def assessment(a: Assessment) -> dict:
+    """An eligibility answer."""
     return {"eligible": a.eligible, "reason": a.reason, "priority_group": a.group, "vaccines": list(a.vaccines),
             "opens_on": a.opens_on.isoformat() if a.opens_on else None, "questions": list(a.questions),
             "centre_ids": sorted(a.centre_ids) if a.centre_ids is not None else None}

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Callable
 
 from flask import Blueprint, current_app, jsonify, request
@@ -11,16 +11,16 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from hotline import db
+from hotline.jobs.sending import notify
 from online_api import serialize
 from online_api.auth import ClientRef, current_client, end_user_ip
 from online_api.idempotency import Answer, fingerprint, run_once
+from online_api.inputs import booking_code, json_body, plausible_birth_date, slot_query
 from online_api.openapi import END_USER_IP_HEADER, IDEMPOTENCY_HEADER, MAX_ID, document
 from online_api.problems import ApiProblem, http_problem, invalid, ledger_problem, response
 from online_api.queries import centres_near, local_today, offers_between
-from online_api.validation import errors_for, parse_date
+from online_api.validation import parse_date
 from shared_db import booking as ledger
-from shared_db import outbox
-from shared_db.codes import clean_code, is_valid_code
 from shared_db.eligibility import Assessment, Facts, assess, invitation_matches, load_rules
 from shared_db.errors import LedgerError
 from shared_db.models import Booking, Centre, Slot, Vaccine
@@ -48,6 +48,7 @@ def require_client() -> None:
 
 @bp.get("/openapi.json")
 def openapi_document():
+    """The OpenAPI document of this API (no key needed)."""
     return jsonify(document())
 
 
@@ -56,6 +57,7 @@ def openapi_document():
 
 @bp.post("/eligibility")
 def check_eligibility():
+    """Whether the described person may book online today."""
     data = json_body("EligibilityRequest")
     dob = plausible_birth_date(data["date_of_birth"])
     session = db.session()
@@ -66,6 +68,7 @@ def check_eligibility():
 
 @bp.get("/centres")
 def list_centres():
+    """Centres for a postcode: home, neighbouring districts, else the region."""
     postcode = request.args.get("postcode", "")
     if not re.fullmatch(r"[0-9]{5}", postcode):
         raise invalid([{"field": "postcode", "message": "five digits expected"}])
@@ -77,6 +80,7 @@ def list_centres():
 
 @bp.get("/centres/<int:centre_id>/slots")
 def list_slots(centre_id: int):
+    """Online-bookable pairs at a centre in a date range."""
     now = utcnow()
     first_day, last_day, code, limit = slot_query(local_today(now))
     session = db.session()
@@ -95,6 +99,7 @@ def list_slots(centre_id: int):
 
 @bp.post("/bookings/lookup")
 def lookup_booking():
+    """A booking by code and date of birth."""
     data = json_body("LookupRequest")
     code, dob = booking_code(data), parse_date(data["date_of_birth"])
     session = db.session()
@@ -107,9 +112,11 @@ def lookup_booking():
 
 @bp.post("/holds")
 def create_hold():
+    """Hold a first dose and its second for the online channel."""
     data = json_body("HoldRequest")
 
     def operation(session: Session, client: ClientRef) -> Answer:
+        """Take the places."""
         now = utcnow()
         first_id, second_id = pair_for(session, data["first_slot_id"], data.get("second_slot_id"), now)
         held = ledger.hold(session, first_slot_id=first_id, second_slot_id=second_id, channel="online",
@@ -121,7 +128,9 @@ def create_hold():
 
 @bp.delete("/holds/<int:hold_id>")
 def release_hold(hold_id: int):
+    """Give a hold back; releasing twice is fine."""
     def operation(session: Session, client: ClientRef) -> Answer:
+        """Cancel a live hold; a lapsed or released one needs nothing."""
         held = own_hold(session, hold_id, client)
         if held.status == "held":
             ledger.cancel(session, held.id, actor=client.actor, reason="hold released by the portal")
@@ -134,46 +143,51 @@ def release_hold(hold_id: int):
 
 @bp.post("/holds/<int:hold_id>/confirm")
 def confirm_hold(hold_id: int):
+    """Book a hold for a person who is eligible for it."""
     data = json_body("ConfirmRequest")
     dob = plausible_birth_date(data["date_of_birth"])
     phone = normalise_phone(data["phone"]) if data.get("phone") else None
 
-    def operation(session: Session, client: ClientRef) -> Answer:
-        held = own_hold(session, hold_id, client)
-        if held.status == "confirmed":
-            return 201, serialize.booking(held)  # a retry without Idempotency-Key
-        result = assessment_for(session, data, dob, held.first_slot.centre_id)
-        require_eligible(result, held.first_slot)
-        if held.status == "held" and phone:
-            held.caller_number = phone  # the per-number limit counts the person's phone for online bookings
-            session.flush()
-        config = current_app.config
-        details = PersonDetails(name=data["name"], date_of_birth=dob, postcode=data.get("postcode"), phone=phone,
-                                language=data.get("language", "de"), priority_group=result.group)
-        done = ledger.confirm(session, held.id, details=details, actor=client.actor, caller_limit=config["CALLER_LIMIT"],
-                              retention_days=config["RETENTION_DAYS"],
-                              completed_retention_days=config["COMPLETED_RETENTION_DAYS"])
-        session.expire(done, ["person"])
-        outbox.announce_booking(session, done, "confirmation")
-        return 201, serialize.booking(done)
+    return keyed(lambda session, client: confirm(session, client, hold_id, data, dob, phone))
 
-    return keyed(operation)
+
+def confirm(session: Session, client: ClientRef, hold_id: int, data: dict, dob: date, phone: str | None) -> Answer:
+    """Check eligibility for the held vaccine and centre, then confirm and announce the booking."""
+    held = own_hold(session, hold_id, client)
+    if held.status == "confirmed":
+        return 201, serialize.booking(held)  # a retry without Idempotency-Key
+    result = assessment_for(session, data, dob, held.first_slot.centre_id)
+    require_eligible(result, held.first_slot)
+    if held.status == "held" and phone:
+        held.caller_number = phone  # the per-number limit counts the person's phone for online bookings
+        session.flush()
+    config = current_app.config
+    details = PersonDetails(name=data["name"], date_of_birth=dob, postcode=data.get("postcode"), phone=phone,
+                            language=data.get("language", "de"), priority_group=result.group)
+    done = ledger.confirm(session, held.id, details=details, actor=client.actor, caller_limit=config["CALLER_LIMIT"],
+                          retention_days=config["RETENTION_DAYS"],
+                          completed_retention_days=config["COMPLETED_RETENTION_DAYS"])
+    session.expire(done, ["person"])
+    notify(session, done, "confirmation")
+    return 201, serialize.booking(done)
 
 
 @bp.post("/bookings/cancel")
 def cancel_booking():
+    """Cancel a booking or only its second dose."""
     data = json_body("CancelRequest")
     code, dob = booking_code(data), parse_date(data["date_of_birth"])
     second_only = bool(data.get("second_dose_only", False))
 
     def operation(session: Session, client: ClientRef) -> Answer:
+        """Cancel, and announce it when something changed."""
         found = ledger.find_by_code(session, code, dob)
         was = (found.status, found.second_slot_id)
         done = ledger.cancel(session, found.id, actor=client.actor, reason="cancelled via the online portal",
                              second_dose_only=second_only)
         session.expire(done, ["first_slot", "second_slot", "person"])
         if (done.status, done.second_slot_id) != was and done.status == "cancelled":
-            outbox.announce_booking(session, done, "cancellation")
+            notify(session, done, "cancellation")
         return 200, serialize.booking(done)
 
     return keyed(operation)
@@ -181,10 +195,12 @@ def cancel_booking():
 
 @bp.post("/bookings/rebook")
 def rebook_booking():
+    """Move a booking to other slots with the same vaccine."""
     data = json_body("RebookRequest")
     code, dob = booking_code(data), parse_date(data["date_of_birth"])
 
     def operation(session: Session, client: ClientRef) -> Answer:
+        """Take the new places, free the old, announce the move."""
         now = utcnow()
         found = ledger.find_by_code(session, code, dob)
         was = (found.first_slot_id, found.second_slot_id)
@@ -194,7 +210,7 @@ def rebook_booking():
                              actor=client.actor, channel="online", now=now, reason="rebooked via the online portal")
         if (done.first_slot_id, done.second_slot_id) != was:
             session.expire(done, ["person"])
-            outbox.announce_booking(session, done, "rebooked")
+            notify(session, done, "rebooked")
         return 200, serialize.booking(done)
 
     return keyed(operation)
@@ -215,60 +231,6 @@ def keyed(operation: Operation):
         (status, body), replayed = run_once(session, client.id, key, request_hash,
                                             lambda: operation(session, client))
     return response(status, body, {"Idempotent-Replayed": "true"} if replayed else None)
-
-
-def json_body(schema_name: str) -> dict:
-    """The request's JSON object, checked against the document's schema; invalid_input lists every bad field."""
-    data = request.get_json(silent=True)
-    errors = errors_for(schema_name, data)
-    if errors:
-        raise invalid(errors)
-    return data
-
-
-def plausible_birth_date(raw: str) -> date:
-    """A birth date that is not in the future and at most 120 years ago."""
-    dob = parse_date(raw)
-    today = local_today(utcnow())
-    if dob > today or today.year - dob.year > 120:
-        raise invalid([{"field": "date_of_birth", "message": "not a plausible date of birth"}])
-    return dob
-
-
-def booking_code(data: dict) -> str:
-    code = clean_code(data["booking_code"])
-    if not is_valid_code(code):
-        raise invalid([{"field": "booking_code", "message": "not a booking code (check digit does not match)"}])
-    return code
-
-
-def slot_query(today: date) -> tuple[date, date, str | None, int]:
-    """from, to, vaccine and limit of a slot search, every bad one reported."""
-    args, errors = request.args, []
-    days = {}
-    for name, default in (("from", today), ("to", None)):
-        raw = args.get(name)
-        try:
-            days[name] = parse_date(raw) if raw else default
-            if raw and (not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw) or not 2000 <= days[name].year <= 2100):
-                raise ValueError
-        except ValueError:
-            errors.append({"field": name, "message": "a date YYYY-MM-DD between 2000 and 2100 expected"})
-            days[name] = default
-    first = days["from"] or today
-    last = days["to"] or first + timedelta(days=13)
-    if not errors and not 0 <= (last - first).days <= 62:
-        errors.append({"field": "to", "message": "0 to 62 days after from"})
-    vaccine = args.get("vaccine")
-    if vaccine is not None and not re.fullmatch(r"[A-Za-z0-9]{1,20}", vaccine):
-        errors.append({"field": "vaccine", "message": "a vaccine code such as BNT"})
-    raw_limit = args.get("limit", "20")
-    limit = int(raw_limit) if re.fullmatch(r"[0-9]{1,3}", raw_limit) else 0
-    if not 1 <= limit <= 50:
-        errors.append({"field": "limit", "message": "1 to 50"})
-    if errors:
-        raise invalid(errors)
-    return first, last, vaccine, limit
 
 
 def assessment_for(session: Session, data: dict, dob: date, centre_id: int | None) -> Assessment:

@@ -12,7 +12,7 @@ from shared_db.api_clients import revoke
 from shared_db.models import Booking, Slot
 from shared_db.types import utcnow
 from tests.api_support import (  # noqa: F401 - fixtures
-    assert_problem, book, headers, hold, person, today, world, years_ago,
+    assert_problem, book, headers, hold, person, today, world,
 )
 
 

@@ -1,8 +1,8 @@
 """Races on PostgreSQL with real separate connections: online API clients against phone bookings, and retries.
 
-The phone side books through the ledger with channel="phone"
-(`phone_booking_via_ledger`), as the IVR webhooks would; switch it to signed
-IVR webhook requests once the IVR is on main.
+The phone side is run two ways: whole calls as signed Twilio webhook requests
+to the IVR (`phone_booking_via_ivr`, what the issue asks for), and bare ledger
+bookings with channel="phone" (`phone_booking_via_ledger`, denser timing).
 """
 from __future__ import annotations
 
@@ -13,16 +13,21 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from ivr.simulator import Call, CallError, flask_transport
 from shared_db import booking as ledger
 from shared_db.api_clients import create_client
 from shared_db.checks import ledger_problems
 from shared_db.errors import LedgerError
-from shared_db.models import Booking, Centre, Slot
+from shared_db.models import Booking, CampaignWindow, Centre, PriorityGroup, Slot
 from shared_db.people import PersonDetails
 from shared_db.slots import new_slot
 from shared_db.types import utcnow
 from tests import builders as b
 from tests.api_support import at, person, world  # noqa: F401 - fixtures
+from tests.ivr_support import PUBLIC_URL, TOKEN, book, to_offer
+
+FIRST_NAMES = ("Anna", "Bernd", "Clara", "Dieter", "Elke", "Frank", "Gisela", "Heinz", "Ilse", "Jürgen")
+LAST_NAMES = ("Becker", "Schulz", "Wagner", "Hoffmann", "Koch", "Richter", "Klein", "Wolf", "Neumann", "Schröder")
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -51,10 +56,26 @@ def online_booking(app, key: str, first_id: int, second_id: int, i: int) -> str:
     return "booked" if done.status_code == 201 else done.get_json()["code"]
 
 
-def phone_booking_via_ledger(pg_sessions, first_id: int, second_id: int, i: int) -> str:
-    """One caller booking by phone (channel "phone"), in its own session and connection."""
-    details = PersonDetails(name=f"Phone Caller {i}", date_of_birth=b.date(1936, 1, 1 + i % 28),
-                            phone=f"+49521123456{i:02d}")
+def caller_name(i: int) -> str:
+    """Distinct speakable names: the IVR takes letters only."""
+    return f"{FIRST_NAMES[i % 10]} {LAST_NAMES[i // 10 % 10]}"
+
+
+def phone_booking_via_ivr(app, i: int) -> str:
+    """One caller through the IVR: signed webhook requests from dial to confirmed booking."""
+    call = Call(flask_transport(app.test_client()), PUBLIC_URL, TOKEN, from_number=f"+49151123457{i % 100:02d}")
+    try:
+        to_offer(call, dob="03031938", postcode="33602")
+        book(call, name=caller_name(i))
+    except CallError:
+        return "not_booked"
+    return "booked" if "Ihr Termin ist gebucht" in call.last.heard() else "not_booked"
+
+
+def phone_booking_via_ledger(pg_sessions, i: int, first_id: int, second_id: int) -> str:
+    """One caller booking by phone (channel "phone") straight through the ledger, in its own connection."""
+    details = PersonDetails(name=caller_name(i), date_of_birth=b.date(1936, 1, 1 + i % 28),
+                            phone=f"+49521123456{i % 100:02d}")
     try:
         with pg_sessions.begin() as s:
             ledger.book(s, first_slot_id=first_id, second_slot_id=second_id, details=details, channel="phone",
@@ -64,7 +85,8 @@ def phone_booking_via_ledger(pg_sessions, first_id: int, second_id: int, i: int)
         return exc.code
 
 
-def race(app, keys: list[str], pg_sessions, first_id: int, second_id: int, online: int, phone: int):
+def race(app, keys: list[str], pg_sessions, first_id: int, second_id: int, online: int, phone: int,
+         phone_side: str):
     """Start all online and phone attempts at once; returns their outcomes."""
     start = threading.Barrier(online + phone)
 
@@ -74,7 +96,9 @@ def race(app, keys: list[str], pg_sessions, first_id: int, second_id: int, onlin
 
     def run_phone(i):
         start.wait()
-        return "phone", phone_booking_via_ledger(pg_sessions, first_id, second_id, 50 + i)
+        if phone_side == "ivr":
+            return "phone", phone_booking_via_ivr(app, i)
+        return "phone", phone_booking_via_ledger(pg_sessions, i, first_id, second_id)
 
     with ThreadPoolExecutor(max_workers=online + phone) as pool:
         futures = [pool.submit(run_online, i) for i in range(online)]
@@ -89,17 +113,26 @@ def pools_of(pg_sessions, slot_id: int, channel: str) -> list[str]:
 
 
 @pytest.fixture
-def keys(world, pg_sessions) -> list[str]:
-    """Two portal clients racing each other too."""
+def keys(pg_sessions) -> list[str]:
+    """Only the race's slots at the caller's centre (so the IVR offers them), and two portal clients."""
     with pg_sessions.begin() as s:
-        _, second = create_client(s, "second portal")
-    return [world.key, second]
+        _, first_key = create_client(s, "portal")
+        _, second_key = create_client(s, "second portal")
+        b.vaccine(s)  # reference data: vaccines and priority groups
+        b.centre(s, "Impfzentrum Bielefeld", "Bielefeld", postcodes=("33602",))
+        group_1 = s.scalar(select(PriorityGroup.id).where(PriorityGroup.number == 1))
+        s.add(CampaignWindow(group_id=group_1, opens_on=at(-1).date(), channels="phone,online,agent"))
+    return [first_key, second_key]
 
 
-def test_cross_channel_race_before_release_phone_via_ledger(app, keys, pg_sessions):
+PHONE_SIDES = pytest.mark.parametrize("phone_side", ["ivr", "ledger"])
+
+
+@PHONE_SIDES
+def test_cross_channel_race_before_release(app, keys, pg_sessions, phone_side):
     """Before release: online takes only the online pool; phone places left over stay the phone's."""
     first_id, second_id = make_pair(pg_sessions, days=6, phone=6, online=3, second_online=3)
-    outcomes = race(app, keys, pg_sessions, first_id, second_id, online=12, phone=4)
+    outcomes = race(app, keys, pg_sessions, first_id, second_id, online=12, phone=4, phone_side=phone_side)
     online_ok = sum(1 for ch, r in outcomes if ch == "online" and r == "booked")
     phone_ok = sum(1 for ch, r in outcomes if ch == "phone" and r == "booked")
     assert (online_ok, phone_ok) == (3, 4), outcomes
@@ -111,10 +144,11 @@ def test_cross_channel_race_before_release_phone_via_ledger(app, keys, pg_sessio
         assert ledger_problems(s) == []
 
 
-def test_cross_channel_race_after_release_phone_via_ledger(app, keys, pg_sessions):
+@PHONE_SIDES
+def test_cross_channel_race_after_release(app, keys, pg_sessions, phone_side):
     """After release: online may take what the phone channel left; nothing goes over capacity."""
     first_id, second_id = make_pair(pg_sessions, days=1, phone=4, online=2, second_online=8)
-    outcomes = race(app, keys, pg_sessions, first_id, second_id, online=12, phone=2)
+    outcomes = race(app, keys, pg_sessions, first_id, second_id, online=12, phone=2, phone_side=phone_side)
     online_ok = sum(1 for ch, r in outcomes if ch == "online" and r == "booked")
     phone_ok = sum(1 for ch, r in outcomes if ch == "phone" and r == "booked")
     assert online_ok + phone_ok == 6, outcomes

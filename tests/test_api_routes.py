@@ -123,7 +123,8 @@ def test_hold_confirm_lookup_rebook_cancel(client, world, pg_sessions):
         row = s.scalar(select(Booking).where(Booking.code == booking["booking_code"]))
         assert row.created_by == f"api:{world.client_id}" and row.first_pool == "online"
         assert row.caller_number == "+4915112345678"
-        assert s.scalar(select(Notification.kind).where(Notification.booking_id == row.id)) == "confirmation"
+        sms = s.scalars(select(Notification).where(Notification.booking_id == row.id)).all()
+        assert [(n.kind, n.channel, n.status) for n in sms] == [("confirmation", "sms", "sent")]  # sent after commit
     access = {"booking_code": booking["booking_code"], "date_of_birth": person()["date_of_birth"]}
     looked = client.post("/api/v1/bookings/lookup", json=access, headers=headers(world))
     assert looked.status_code == 200 and looked.get_json() == booking

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from shared_db.checks import ledger_problems
-from shared_db.models import Booking, Notification, Slot
+from shared_db.models import Booking, CallSession, Notification, Slot
 from shared_db.session import transaction
 from tests.ivr_support import (  # noqa: F401 - fixtures
     LANDLINE_BIELEFELD, MOBILE, book, bookings, new_call, sessions_of, to_offer, world,
@@ -133,6 +133,9 @@ def test_hang_up_while_an_offer_is_held_releases_it_at_once(client, world, sessi
     call.hang_up()  # Twilio may post the status twice
     with transaction(sessions_of) as session:
         assert ledger_problems(session) == []
+        state = session.get(CallSession, call.call_sid)
+        assert state.ended_at is not None and state.end_status == "completed"
+        assert "dob" not in state.data and state.last_response is None  # nothing personal kept
 
 
 def test_next_slot_releases_the_first_hold_and_holds_the_next(client, world, sessions_of):
@@ -224,7 +227,7 @@ def test_the_spoken_name_is_recorded_for_agents_and_the_recording_stopped(client
     to_offer(call)
     answer = call.press("1")
     start = answer.find("Start/Recording")
-    assert start is not None and start.get("track") == "inbound_track"
+    assert start is not None and start.get("track") == "inbound"
     assert start.get("recordingStatusCallback") == "/ivr/recording"
     answer = call.say("Erna Schmidt")
     assert answer.find("Stop/Recording").get("name") == start.get("name")
@@ -275,3 +278,16 @@ def test_callers_racing_for_the_last_phone_places_never_overbook(app, sessions_o
         first = session.get(Slot, world["pairs"]["home"][0][0])
         assert first.phone_taken == first.phone_capacity == 2
         assert ledger_problems(session) == []
+
+
+def test_the_per_number_limit_of_the_ledger_applies_to_relatives(app, client, world, sessions_of):
+    app.config["CALLER_LIMIT"] = 1
+    call = new_call(client)
+    to_offer(call)
+    book(call)
+    call.press("2"), call.press("05051935"), call.press("1"), call.press("33602")
+    book(call, "Karl Schmidt")
+    assert "Sicherheitsgründen" in call.last.heard()
+    assert [x.person.name for x in bookings(sessions_of) if x.status == "confirmed"] == ["Erna Schmidt"]
+    with transaction(sessions_of) as session:
+        assert ledger_problems(session) == []  # Karl's hold was given back

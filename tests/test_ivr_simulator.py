@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ivr.simulator import parse_script
+from tests.ivr_support import sessions_of, world  # noqa: F401 - fixtures
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "ivr" / "scripts" / "book_demo.txt"
 
@@ -46,3 +47,28 @@ def test_script_lines_are_checked():
         ("press", "#"), ("say", "Erna Schmidt"), ("silence", "")]
     with pytest.raises(ValueError, match="line 1"):
         parse_script("dance: 1")
+
+
+def test_simulator_against_a_running_server(app, world):
+    """--url: real HTTP to a server thread; the signature is for the public URL, as behind a proxy."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from ivr.simulator import Call, http_transport
+    from tests.ivr_support import PUBLIC_URL, TOKEN
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        call = Call(http_transport(f"http://127.0.0.1:{server.server_port}"), PUBLIC_URL, TOKEN)
+        assert "Willkommen" in call.dial().heard()
+        assert "Hauptmenü" in call.press("1").heard()
+        forged = Call(http_transport(f"http://127.0.0.1:{server.server_port}"), PUBLIC_URL, "wrong-token")
+        with pytest.raises(Exception, match="HTTP 403"):
+            forged.dial()
+        call.hang_up()
+    finally:
+        server.shutdown()
+        thread.join(5)
