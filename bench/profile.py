@@ -2,6 +2,7 @@
 
 ledger: N paired bookings (hold + confirm) through shared_db.booking.book in one process.
 ivr:    N whole IVR booking calls through the Flask test client (no network), as the load generator makes them.
+overload: N call attempts asking for a person with no agent online (queue, then callback offers).
 The profile is printed as text; pip install pyinstrument first (a development tool, not a dependency).
 """
 from __future__ import annotations
@@ -33,7 +34,7 @@ def ledger_path(url: str, n: int):
     return work
 
 
-def ivr_path(url: str, n: int):
+def ivr_path(url: str, n: int, script=None):
     """n whole booking calls through the app in-process (signed as Twilio signs them)."""
     from bench import ivr_steps
     from bench.loadgen import Tally
@@ -44,11 +45,19 @@ def ivr_path(url: str, n: int):
     ivr_steps.seed_world(url, 50, 2)
     app = create_app(TestConfig(url, TWILIO_AUTH_TOKEN=BENCH_AUTH_TOKEN, HOTLINE_PUBLIC_URL="http://bench"))
     client = FlaskSigned(app.test_client(), Tally())
+    script = script or ivr_steps.call
 
     def work():
         for i in range(1, n + 1):
-            assert ivr_steps.call(client, i)
+            assert script(client, i)
     return work
+
+
+def overload_path(url: str, n: int):
+    """n call attempts that ask for a person while no agent is online."""
+    from bench.overload import new_call
+
+    return ivr_path(url, n, new_call)
 
 
 class FlaskSigned:
@@ -84,14 +93,14 @@ class StatementCounter:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile")
-    parser.add_argument("path", choices=("ledger", "ivr"))
+    parser.add_argument("path", choices=("ledger", "ivr", "overload"))
     parser.add_argument("--n", type=int, default=300)
     args = parser.parse_args()
     from pyinstrument import Profiler
 
     admin = os.environ.get("HOTLINE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     with fresh_database(admin) as url:
-        work = (ledger_path if args.path == "ledger" else ivr_path)(url, args.n)
+        work = {"ledger": ledger_path, "ivr": ivr_path, "overload": overload_path}[args.path](url, args.n)
         counter = StatementCounter()
         profiler = Profiler(interval=0.0005)
         profiler.start()
