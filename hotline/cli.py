@@ -80,6 +80,10 @@ def purge_command(dry_run: bool) -> None:
     with transaction(_sessions()) as session:
         report = purge(session, after_appointment_days=current_app.config["COMPLETED_RETENTION_DAYS"],
                        dry_run=dry_run)
+        if not dry_run:
+            from shared_db.api_clients import purge_idempotency_records
+
+            purge_idempotency_records(session)  # the online API's stored answers, past retries
     verb = "would delete" if dry_run else "deleted"
     click.echo(f"{verb}: {report.people} people, {report.notifications} messages, "
                f"{report.call_sessions} call logs; {report.bookings} bookings anonymised")
@@ -266,7 +270,7 @@ hotline demo on {base}  (database: {app.config['DATABASE_URL']}, jobs: {'rq' if 
   Twilio voice webhook   POST {base}/ivr/voice   (status: /ivr/status, fallback: /ivr/fallback)
   simulated call         hotline call --url {base}
   agent console          {base}/console/   agent / {passwords['agent']}   supervisor / {passwords['supervisor']}
-  online portal API      {base}/api/v1/openapi.json
+  online portal API      {base}/api/v1/openapi.json   (a key: hotline api-keys add NAME)
   health                 {base}/healthz  {base}/readyz  {base}/metrics
 """)
 

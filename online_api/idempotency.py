@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from online_api.problems import ApiProblem, as_problem
@@ -58,8 +57,3 @@ def _answer_of(session: Session, operation: Callable[[], Answer]) -> Answer:
         problem = as_problem(exc)
         return problem.status, problem.body()
 
-
-def purge_old(session: Session, older_than: timedelta = timedelta(days=2), now: datetime | None = None) -> int:
-    """Delete records past the retry window; returns how many."""
-    cutoff = (now or utcnow()) - older_than
-    return session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)).rowcount

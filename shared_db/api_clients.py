@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from shared_db.errors import InvalidInput
-from shared_db.models import ApiClient
+from shared_db.models import ApiClient, IdempotencyRecord
 from shared_db.types import utcnow
 
 PREFIX_BYTES = 4
@@ -79,3 +79,10 @@ def revoke(session: Session, name_or_prefix: str, now: datetime | None = None) -
 def list_clients(session: Session) -> list[ApiClient]:
     """All clients, oldest first."""
     return list(session.scalars(select(ApiClient).order_by(ApiClient.id)))
+
+
+def purge_idempotency_records(session: Session, older_than: timedelta = timedelta(days=2),
+                              now: datetime | None = None) -> int:
+    """Delete stored answers past the retry window (they name booking codes); returns how many."""
+    cutoff = (now or utcnow()) - older_than
+    return session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)).rowcount

@@ -1,7 +1,9 @@
 """Idempotency-Key on hold, confirm, cancel and rebook: a retry gets the first answer and changes nothing."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
 
 from shared_db.checks import ledger_problems
 from shared_db.models import Booking, IdempotencyRecord, Slot
@@ -93,13 +95,21 @@ def test_malformed_key_is_invalid_input(client, world):
     assert body["errors"][0]["field"] == "Idempotency-Key"
 
 
-def test_old_records_are_purged(client, world, pg_sessions):
-    from datetime import timedelta
-
-    from online_api.idempotency import purge_old
+def test_old_records_are_purged_by_the_nightly_job(client, world, pg_url, pg_sessions):
+    from hotline.jobs import periodic
+    from shared_db.api_clients import purge_idempotency_records
     from shared_db.types import utcnow
+    from tests.jobs_helpers import use_database
 
     hold(client, world, **{"Idempotency-Key": "old"})
+    hold(client, world, world.soon_first_id, **{"Idempotency-Key": "new"})
+    with pg_sessions() as s:  # a look into the future, rolled back
+        assert purge_idempotency_records(s, now=utcnow() + timedelta(days=3)) == 2
+        s.rollback()
     with pg_sessions.begin() as s:
-        assert purge_old(s, now=utcnow()) == 0
-        assert purge_old(s, now=utcnow() + timedelta(days=3)) == 1
+        s.execute(update(IdempotencyRecord).where(IdempotencyRecord.key == "old")
+                  .values(created_at=utcnow() - timedelta(days=3)))
+    use_database(pg_url)
+    periodic.purge_nightly()
+    with pg_sessions.begin() as s:
+        assert list(s.scalars(select(IdempotencyRecord.key))) == ["new"]

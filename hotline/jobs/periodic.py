@@ -15,6 +15,7 @@ from hotline import queueing
 from hotline.jobs.sending import notify
 from shared_db import booking as ledger
 from shared_db import locks, reconfirmation
+from shared_db.api_clients import purge_idempotency_records
 from shared_db.models import Slot
 from shared_db.retention import purge
 from shared_db.types import utcnow
@@ -81,5 +82,7 @@ def purge_nightly() -> dict:
 
     with queueing.job_sessions().begin() as session:
         report = purge(session, after_appointment_days=Config().COMPLETED_RETENTION_DAYS)
+        replays = purge_idempotency_records(session)  # the online API's stored answers, past retries
+    log.info("idempotency records deleted: %s", replays)
     log.info("retention purge: %s", asdict(report))
     return asdict(report)
