@@ -101,7 +101,7 @@ def run(settings: Settings) -> Result:
     """Steps per second and step latency of whole booking calls vs the bare <Gather> endpoint."""
     low, high = settings.pick(4, 32, "low"), settings.pick(8, 128, "high")
     duration = settings.pick(4.0, 20.0, "duration")
-    max_calls = settings.pick(12, 100_000, "max_calls")
+    max_calls = settings.pick(8, 100_000, "max_calls")
     gunicorn = web.gunicorn_settings(settings.size, settings.overrides)
     result = Result("ivr_steps", settings.size,
                     params={"concurrency": [low, high], "duration_s_per_level": duration,

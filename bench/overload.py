@@ -69,8 +69,8 @@ def run(settings: Settings) -> Result:
     if not web.app_has_route(VOICE):
         raise Unavailable("the app has no /ivr/voice route yet: the IVR has not landed")
     concurrency = settings.pick(16, 128, "concurrency")
-    duration = settings.pick(3.0, 20.0, "duration")
-    max_calls = settings.pick(150, 200_000, "max_calls")
+    duration = settings.pick(2.0, 20.0, "duration")
+    max_calls = settings.pick(60, 200_000, "max_calls")
     gunicorn = web.gunicorn_settings(settings.size, settings.overrides)
     result = Result("overload", settings.size, targets={"status_5xx": 0, "unanswered": 0},
                     params={"concurrency": concurrency, "duration_s": duration, "max_calls": max_calls,
