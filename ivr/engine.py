@@ -18,7 +18,7 @@ from ivr.steps import ACTIONS, CONDITIONS, HANDLERS, Context, Retry, Settings, l
 from ivr.twiml import Turn, Urls, render
 from shared_db import booking, calls
 from shared_db.errors import InvalidInput
-from shared_db.models import Booking, CallSession
+from shared_db.models import Booking
 from shared_db.people import normalise_phone
 
 MAX_HOPS = 12  # actions chained in one request; more means a loop in the tree
@@ -166,7 +166,7 @@ def render_state(ctx: Context, state: str, previous: str, n: int) -> str:
 def values(data: dict, lang: str) -> dict:
     """The placeholders a prompt may use, formatted for the caller's language."""
     out = {"name": data.get("name", ""), "place": data.get("place", ""), "centre": data.get("suggest_name", ""),
-           "limit": data.get("limit", ""), "minutes": data.get("minutes", 3)}
+           "minutes": data.get("minutes", 3)}
     if data.get("dob"):
         out["birth"] = say_birth(data["dob"], lang)
     if data.get("opens"):
@@ -219,10 +219,4 @@ def keep_recording(session: Session, params: dict) -> None:
         person = session.get(Person, person_id)
         if person is not None:
             person.name_recording_url = params["RecordingUrl"][:300]
-
-
-def language_of(session: Session, sid: str, fallback: str) -> str:
-    """The caller's language for queue announcements."""
-    call = session.get(CallSession, sid)
-    return call.language if call is not None else fallback
 

@@ -22,7 +22,7 @@ from shared_db.people import PersonDetails, is_mobile
 BERLIN = ZoneInfo("Europe/Berlin")
 # Everything a booking attempt keeps in the call data; cleared when the caller starts again.
 BOOKING_KEYS = ("dob", "facts", "vaccines", "allowed", "group", "opens", "suggested", "place", "suggest_name",
-                "postcode", "home", "centres", "centre_idx", "skipped", "appt", "name", "recording", "limit")
+                "postcode", "home", "centres", "centre_idx", "skipped", "appt", "name", "recording")
 
 
 def local_today(now: datetime) -> date:
@@ -270,9 +270,8 @@ def confirm_booking(ctx: Context, _arg: str = "") -> str:
     except PersonAlreadyBooked:
         release_hold(ctx)
         return "already_booked"
-    except CallerLimitReached as exc:
+    except CallerLimitReached:
         release_hold(ctx)
-        ctx.data["limit"] = exc.limit
         return "caller_limit"
     except InvalidInput:
         raise Retry("name_missing", state="name") from None
