@@ -100,6 +100,29 @@ def worker_command(burst: bool) -> None:
     run_worker(current_app.config["REDIS_URL"], burst=burst)
 
 
+@main.command("sweep")
+def sweep_command() -> None:
+    """Run the periodic jobs once, here (hold sweep, outbox, phone quota, reminders): for setups without Redis."""
+    from hotline.jobs.worker import periodic_jobs
+
+    for func, _timing in periodic_jobs():
+        if func.__name__ != "purge_nightly":  # the purge has its own command
+            click.echo(f"{func.__name__}: {func()}")
+
+
+@main.command("outbox")
+@click.option("--failed", "show_failed", is_flag=True, help="list messages that finally failed")
+def outbox_command(show_failed: bool) -> None:
+    """Count outgoing messages by state; with --failed, list the failures (numbers masked)."""
+    from shared_db import outbox
+    from shared_db.people import mask_phone
+
+    with transaction(_sessions()) as session:
+        click.echo(", ".join(f"{k}: {v}" for k, v in sorted(outbox.counts_by_status(session).items())) or "empty")
+        for row in outbox.failed_notifications(session) if show_failed else []:
+            click.echo(f"#{row.id} {row.kind} {row.channel} to {mask_phone(row.to_number)}: {row.last_error}")
+
+
 @main.command("check")
 def check_command() -> None:
     """Check that every pool's counter matches the bookings holding it."""

@@ -16,6 +16,11 @@ TEMPLATES = {
         "en": "Reminder of your vaccination appointment: {first}, {address}. Booking code: {code}.",
         "tr": "Aşı randevunuz için hatırlatma: {first}, {address}. Rezervasyon kodu: {code}.",
     },
+    "reminder_second": {
+        "de": "Erinnerung an Ihre 2. Impfung: {second_when}, {address}. Buchungscode: {code}.",
+        "en": "Reminder of your 2nd vaccination: {second_when}, {address}. Booking code: {code}.",
+        "tr": "2. aşınız için hatırlatma: {second_when}, {address}. Rezervasyon kodu: {code}.",
+    },
     "reconfirm": {
         "de": "Bitte bestätigen Sie Ihren Impftermin {first}, {address}. {reply}Ohne Bestätigung wird er "
               "freigegeben. Code: {code}.",
@@ -62,9 +67,10 @@ def render(kind: str, language: str, booking: Booking, channel: str = "sms") -> 
     reply = REPLY[language] if channel == "sms" else ""
     second = SECOND[language].format(when=when(booking.second_slot, language)) if booking.second_slot else ""
     centre = booking.first_slot.centre
+    second_when = when(booking.second_slot, language) if booking.second_slot else ""
     return TEMPLATES[kind][language].format(first=when(booking.first_slot, language),
-                                            address=f"{centre.name}, {centre.address}",
-                                            second=second, code=booking.code, reply=reply)
+                                            address=f"{centre.name}, {centre.address}", second=second,
+                                            second_when=second_when, code=booking.code, reply=reply)
 
 
 def _zone(tz: str):

@@ -148,6 +148,10 @@ def record_status(session: Session, notification_id: int, provider_id: str, prov
         return row.status  # already final; callbacks can arrive out of order
     if provider_status in DELIVERED:
         row.status, row.delivered_at = "delivered", now
+    elif row.channel == "voice" and provider_status in CALL_AGAIN and row.attempts < VOICE_ATTEMPTS:
+        # Nobody picked up: call again later (a new call gets a new sid) rather than give up on the person.
+        row.status, row.provider_id, row.sent_at = "pending", None, None
+        row.due_at, row.last_error = now + CALL_AGAIN_AFTER * row.attempts, f"{provider_status}; calling again"
     elif provider_status in UNDELIVERED:
         row.status, row.last_error = "failed", f"{provider_status}: {error or 'no error code'}"[:300]
     session.flush()
@@ -156,6 +160,9 @@ def record_status(session: Session, notification_id: int, provider_id: str, prov
 
 DELIVERED = ("delivered", "completed", "read")
 UNDELIVERED = ("undelivered", "failed", "busy", "no-answer", "canceled")
+CALL_AGAIN = ("busy", "no-answer")
+VOICE_ATTEMPTS = 3
+CALL_AGAIN_AFTER = timedelta(minutes=20)
 
 
 def failed_notifications(session: Session, limit: int = 100) -> list[Notification]:

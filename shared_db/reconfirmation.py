@@ -56,6 +56,16 @@ def due_reminders(session: Session, now: datetime | None = None, limit: int = 50
     return list(session.scalars(query.order_by(Booking.id).limit(limit)))
 
 
+def due_second_reminders(session: Session, now: datetime | None = None, limit: int = 500) -> list[Booking]:
+    """Bookings whose second dose is within a day and that have not had its reminder."""
+    now = now or utcnow()
+    query = (select(Booking).join(Slot, Slot.id == Booking.second_slot_id)
+             .where(Booking.status.in_(("confirmed", "completed")), Slot.starts_at > now,
+                    Slot.starts_at <= now + timedelta(hours=REMINDER_HOURS),
+                    _no_message("reminder_second", now - timedelta(days=2))))
+    return list(session.scalars(query.order_by(Booking.id).limit(limit)))
+
+
 def due_requests(session: Session, now: datetime | None = None, limit: int = 500) -> list[Booking]:
     """Bookings at centres with reconfirmation on, inside the asking window, not yet asked or confirmed."""
     now = now or utcnow()

@@ -113,3 +113,34 @@ def test_pressing_one_on_the_call_reconfirms(client, pg_sessions):
     assert answer.status_code == 200 and "<Say" in answer.get_data(as_text=True)
     with pg_sessions() as session:
         assert session.get(Booking, booking_id).reconfirmed_at is not None
+
+
+def _call_sent(pg_sessions, attempts: int = 1) -> int:
+    with pg_sessions.begin() as session:
+        row = outbox.announce_booking(session, booked(session, phone="+49521123456"), "confirmation")
+        outbox.claim(session, row.id)
+        outbox.mark_sent(session, row.id, "CA" + "6" * 32)
+        row.attempts = attempts
+        return row.id
+
+
+def test_unanswered_call_is_tried_again_later(client, pg_sessions):
+    nid = _call_sent(pg_sessions)
+    form = {"CallSid": "CA" + "6" * 32, "CallStatus": "no-answer"}
+    assert _post(client, "/notifications/status", form, {"n": nid}).status_code == 204
+    with pg_sessions() as session:
+        row = session.get(Notification, nid)
+        assert (row.status, row.provider_id) == ("pending", None) and row.due_at > outbox.utcnow()
+
+
+def test_unanswered_call_gives_up_after_three_attempts(client, pg_sessions):
+    nid = _call_sent(pg_sessions, attempts=outbox.VOICE_ATTEMPTS)
+    form = {"CallSid": "CA" + "6" * 32, "CallStatus": "busy"}
+    _post(client, "/notifications/status", form, {"n": nid})
+    assert _status(pg_sessions, nid)[0] == "failed"
+
+
+def test_answered_call_counts_as_delivered(client, pg_sessions):
+    nid = _call_sent(pg_sessions)
+    _post(client, "/notifications/status", {"CallSid": "CA" + "6" * 32, "CallStatus": "completed"}, {"n": nid})
+    assert _status(pg_sessions, nid)[0] == "delivered"

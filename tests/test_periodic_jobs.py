@@ -11,6 +11,7 @@ from hotline.jobs import periodic
 from shared_db import booking as ledger
 from shared_db import outbox
 from shared_db.models import Booking, FreedCapacity, Notification, PurgeRecord, Setting, Slot
+from shared_db.errors import SlotUnavailable
 from shared_db.types import utcnow
 from tests import builders
 from tests.jobs_helpers import RecordingNotifier, booked, use_database, use_notifier
@@ -75,6 +76,19 @@ def test_reminder_sent_once_a_day_before(jobs, sessions):
     assert len(jobs.sent) == 1
 
 
+def test_second_dose_gets_its_own_reminder(jobs, sessions):
+    with sessions.begin() as session:
+        b = booked(session, starts_in=timedelta(days=3), vaccine="MOD")
+        ledger.mark_outcome(session, b.id, outcome="completed", actor="agent:1")
+        _shift(session, b.second_slot.starts_at - utcnow() - timedelta(hours=20))  # 2nd dose in 20 h
+    assert periodic.send_reminders()["reminders"] == 1
+    assert periodic.send_reminders()["reminders"] == 0
+    with sessions() as session:
+        [row] = session.scalars(select(Notification)).all()
+        second = session.get(Booking, b.id).second_slot.starts_at.astimezone(builders.BERLIN)
+        assert row.kind == "reminder_second" and second.strftime("%d.%m.%Y") in row.body
+
+
 def test_reconfirmation_is_off_unless_the_centre_turns_it_on(jobs, sessions):
     with sessions.begin() as session:
         booked(session, starts_in=timedelta(hours=40))
@@ -123,3 +137,37 @@ def test_purge_job_records_counts(jobs, sessions):
     periodic.purge_nightly()
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(PurgeRecord)) == 1
+
+
+def test_quota_release_racing_phone_bookings_keeps_every_place(pg_sessions, pg_url):
+    """Phone callers take places while the release moves the rest: nothing lost, nothing over capacity."""
+    import threading
+
+    use_database(pg_url)
+    with pg_sessions.begin() as session:
+        v, c = builders.vaccine(session, "JJ"), builders.centre(session)
+        s = builders.slot(session, c, v, utcnow() + timedelta(hours=20), phone=40, online=10)
+        slot_id = s.id
+    taken, barrier = [], threading.Barrier(31)
+
+    def caller():
+        barrier.wait()
+        try:
+            with pg_sessions.begin() as session:
+                taken.append(ledger.take_place(session, slot_id, "phone", utcnow()))
+        except SlotUnavailable:
+            pass
+
+    def release():
+        barrier.wait()
+        periodic.release_phone_quota()
+
+    threads = [threading.Thread(target=caller) for _ in range(30)] + [threading.Thread(target=release)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with pg_sessions() as session:
+        slot = session.get(Slot, slot_id)
+        assert slot.phone_taken == len(taken) and slot.phone_capacity == slot.phone_taken
+        assert slot.phone_capacity + slot.online_capacity == 50 and slot.online_taken == 0

@@ -57,6 +57,7 @@ def send_reminders() -> dict[str, int]:
     with queueing.job_sessions().begin() as session:
         locks.lock_key(session, "jobs:reminders")  # two runs side by side would remind twice
         reminded = [notify(session, b, "reminder") for b in reconfirmation.due_reminders(session)]
+        reminded += [notify(session, b, "reminder_second") for b in reconfirmation.due_second_reminders(session)]
         asked = [notify(session, b, "reconfirm") for b in reconfirmation.due_requests(session)]
     released = release_unconfirmed()
     return {"reminders": len(reminded), "reconfirm_requests": len(asked), "released": released}

@@ -52,6 +52,7 @@ def cron_scheduler(connection, queue_name: str = queueing.QUEUE_NAME):
 
     scheduler = CronScheduler(connection=connection)
     for func, timing in periodic_jobs():
+        # CronScheduler.register() would build a pickle-enqueuing CronJob; its list is the only way in.
         scheduler._cron_jobs.append(JsonCronJob(queue_name, func=func, job_timeout=600, result_ttl=3600, **timing))
     return scheduler
 
@@ -107,6 +108,8 @@ def run_worker(redis_url: str, queue_name: str = queueing.QUEUE_NAME, burst: boo
                 worker.work(burst=burst, with_scheduler=True)
             except Exception as exc:  # Redis went away while the worker started
                 log.warning("worker stopped: %s", exc.__class__.__name__)
+            # rq keeps "asked to stop" (SIGTERM/SIGINT) private; anything else that ends work() with Redis
+            # away is an outage to wait out, not a reason for the process to end.
             if burst or worker._stop_requested or _redis_up(connection):
                 return
             log.warning("Redis not reachable; the worker tries again in 5 s")
