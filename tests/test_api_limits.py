@@ -65,3 +65,17 @@ def test_storage_follows_redis_url(monkeypatch):
     assert hotline_config.Config().RATELIMIT_STORAGE_URI == "redis://127.0.0.1:6379/12"
     monkeypatch.delenv("REDIS_URL")
     assert hotline_config.Config().RATELIMIT_STORAGE_URI == "memory://"
+
+
+def test_redis_outage_pauses_the_limits_not_the_api(pg_url, world):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on: Redis is "down"
+        probe.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
+    app, client = make_client(pg_url, RATELIMIT_STORAGE_URI=dead, API_RATE_LIMIT_END_USER="1/minute")
+    try:
+        ip = {"X-End-User-IP": "192.0.2.45"}
+        assert [client.get(URL, headers=headers(world, **ip)).status_code for _ in range(3)] == [200, 200, 200]
+    finally:
+        app.extensions["hotline.db"].engine.dispose()
