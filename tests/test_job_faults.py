@@ -178,3 +178,4 @@ def test_twilio_400_is_final_and_recorded_for_supervisors(pg_sessions, twilio, w
     with pg_sessions() as session:
         [failed] = outbox.failed_notifications(session)
         assert failed.id == nid and "21211" in failed.last_error
+        assert failed.to_number not in failed.last_error  # the number Twilio quoted is masked

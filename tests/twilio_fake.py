@@ -109,7 +109,8 @@ class FakeTwilio:
         with self.lock:
             status = self.script.pop(0) if self.script else 201
         if status == 400:
-            return _json({"code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400}, 400)
+            message = f"The 'To' number {form['To']} is not a valid phone number."  # Twilio quotes the number
+            return _json({"code": 21211, "message": message, "status": 400}, 400)
         if status != 201:
             return _json({"code": 20429 if status == 429 else 20500, "message": "try later", "status": status}, status)
         record = {"sid": ("SM" if kind == "messages" else "CA") + uuid.uuid4().hex, "to": form["To"],

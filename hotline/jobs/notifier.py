@@ -111,6 +111,11 @@ def spell_digits(text: str) -> str:
     return re.sub(r"\d{5,}", lambda m: " ".join(m.group(0)), text)
 
 
+def scrub(text: str) -> str:
+    """Provider errors quote the number ("The 'To' number +49151... is not valid"): mask it for logs."""
+    return re.sub(r"\+?\d[\d ]{6,}\d", lambda m: mask_phone(m.group(0).replace(" ", "")), text)
+
+
 class _sorted_errors:
     """Turn Twilio and network errors into TransientSendError or FinalSendError."""
 
@@ -124,11 +129,11 @@ class _sorted_errors:
 
         if isinstance(exc, TwilioRestException):
             status = exc.status or 0
-            detail = f"twilio {status} code {exc.code}: {exc.msg}"[:300]
+            detail = scrub(f"twilio {status} code {exc.code}: {exc.msg}")[:300]
             if status == 429 or status >= 500 or status in (401, 403):
                 raise TransientSendError(detail) from exc
             raise FinalSendError(detail) from exc
-        raise TransientSendError(f"{exc.__class__.__name__}: {exc}"[:300]) from exc
+        raise TransientSendError(scrub(f"{exc.__class__.__name__}: {exc}")[:300]) from exc
 
 
 _state: dict[str, Any] = {"settings": None, "notifier": None}
