@@ -51,13 +51,20 @@ class Result:
     @property
     def ok(self) -> bool:
         """True when every invariant check passed (speed targets are reported, not enforced)."""
-        return all(v is True or v == [] or v == 0 for v in self.checks.values())
+        return all(_passed(v) for v in self.checks.values())
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "size": self.size, "machine": machine(), "when": now_iso(),
                 "params": self.params, "figures": self.figures, "baseline": self.baseline,
                 "ratios": self.ratios, "targets": self.targets, "checks": self.checks,
                 "checks_passed": self.ok, "notes": self.notes}
+
+
+def _passed(value) -> bool:
+    """A check passes when it is True, an empty list of problems, or a zero count (False is not zero here)."""
+    if isinstance(value, bool):
+        return value
+    return value == [] if isinstance(value, list) else value == 0
 
 
 def now_iso() -> str:
@@ -98,6 +105,10 @@ class Stopwatch:
         self.seconds = time.perf_counter() - self.start
 
 
+class Unavailable(Exception):
+    """A benchmark cannot run here yet (e.g. the part it measures has not landed); reported as skipped."""
+
+
 REGISTRY: dict[str, Callable[[Settings], Result]] = {}
 
 
@@ -125,8 +136,12 @@ def render(result: Result) -> str:
     lines = [f"== {result.name} ({result.size})"]
     for title, values in (("params", result.params), ("ours", result.figures), ("baseline", result.baseline),
                           ("ratio", result.ratios), ("target", result.targets), ("checks", result.checks)):
-        if values:
-            lines.append(f"  {title:9} " + ", ".join(f"{k}={v}" for k, v in values.items()))
+        flat = {k: v for k, v in values.items() if not isinstance(v, dict)}
+        if flat:
+            lines.append(f"  {title:9} " + ", ".join(f"{k}={v}" for k, v in flat.items()))
+        for key, nested in values.items():
+            if isinstance(nested, dict):
+                lines.append(f"  {title:9} [{key}] " + ", ".join(f"{k}={v}" for k, v in nested.items()))
     lines += [f"  note      {n}" for n in result.notes]
     lines.append(f"  invariants {'OK' if result.ok else 'FAILED'}")
     return "\n".join(lines)

@@ -4,9 +4,9 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
-from bench.core import REGISTRY, Result, Settings, render, write
+from bench.core import REGISTRY, Result, Settings, Unavailable, render, write
 
-MODULES = ("contention", "ivr_steps", "overload", "booking_day", "memory")
+MODULES = ("contention", "ivr_steps", "overload", "booking_day")
 
 
 def load_all() -> dict:
@@ -30,7 +30,11 @@ def run_selected(names: list[str], size: str, overrides: dict | None = None,
     settings = settings or Settings(size=size, overrides=overrides or {})
     results = []
     for name in names or list(registry):
-        result = registry[name](settings)
+        try:
+            result = registry[name](settings)
+        except Unavailable as why:
+            echo(f"== {name} skipped: {why}")
+            continue
         path = write(result, settings.results_dir)
         echo(render(result))
         echo(f"  written   {path}")

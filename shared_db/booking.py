@@ -121,10 +121,11 @@ def hold(session: Session, *, first_slot_id: int, second_slot_id: int | None, ch
     """Take both doses' places and return a held booking that lapses after `hold_seconds`."""
     now = now or utcnow()
     check_pair(session, first_slot_id, second_slot_id)
+    code = _unused_code(session)  # before the slot locks: other bookers of this slot wait as briefly as possible
     lock_slots(session, (first_slot_id, second_slot_id))
     first_pool = take_place(session, first_slot_id, channel, now)
     second_pool = take_place(session, second_slot_id, channel, now) if second_slot_id else None
-    booking = Booking(code=_unused_code(session), first_slot_id=first_slot_id, first_pool=first_pool,
+    booking = Booking(code=code, first_slot_id=first_slot_id, first_pool=first_pool,
                       second_slot_id=second_slot_id, second_pool=second_pool, status="held", channel=channel,
                       hold_expires_at=now + timedelta(seconds=hold_seconds), caller_number=caller_number,
                       created_at=now, created_by=actor)

@@ -122,6 +122,13 @@ def waiting_callers(session: Session, now: datetime | None = None) -> list[Queue
         .order_by(QueueEntry.enqueued_at, QueueEntry.id)))
 
 
+def waiting_count(session: Session, now: datetime | None = None) -> int:
+    """How many callers wait for an agent now, counted in the database (overload checks run on every call)."""
+    now = now or utcnow()
+    return session.scalar(select(func.count(QueueEntry.id)).where(
+        QueueEntry.left_at.is_(None), QueueEntry.enqueued_at > now - STALE_AFTER))
+
+
 def estimate_wait(session: Session, position: int, now: datetime | None = None) -> int | None:
     """Seconds until the caller at `position` is answered, from the last hour's answer rate; None if unknown.
 
@@ -158,7 +165,7 @@ def queue_stats(session: Session, now: datetime | None = None) -> QueueStats:
     waits = [(e.left_at - e.enqueued_at).total_seconds() for e in session.scalars(select(QueueEntry).where(
         QueueEntry.left_at >= since, QueueEntry.outcome == "answered"))]
     average = int(sum(waits) / len(waits)) if waits else None
-    return QueueStats(len(waiting_callers(session, now)), rows.get("answered", 0), rows.get("abandoned", 0),
+    return QueueStats(waiting_count(session, now), rows.get("answered", 0), rows.get("abandoned", 0),
                       rows.get("callback", 0), average)
 
 
@@ -177,7 +184,7 @@ def setting(session: Session, key: str) -> int:
 def overloaded(session: Session, now: datetime | None = None) -> bool:
     """True when new callers should be offered a callback instead of joining the queue."""
     now = now or utcnow()
-    waiting = len(waiting_callers(session, now))
+    waiting = waiting_count(session, now)
     if waiting >= setting(session, OVERLOAD_QUEUE_LENGTH):
         return True
     estimate = estimate_wait(session, waiting + 1, now)

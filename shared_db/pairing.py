@@ -78,16 +78,25 @@ def free_condition(channel: str, now: datetime):
 def find_offers(session: Session, *, centre_ids: Sequence[int], channel: str, now: datetime,
                 vaccine_ids: Iterable[int] | None = None, after: datetime | None = None,
                 before: datetime | None = None, limit: int = 5, scan: int = 200) -> list[Offer]:
-    """Earliest first-dose slots (at most `limit`) for which a second dose is bookable too."""
-    firsts = _free_slots(session, centre_ids, "first", channel, now, vaccine_ids, after or now, before, scan)
-    seconds = _seconds_for(session, firsts, channel, now)
-    offers = []
-    for first in firsts:
-        second = _earliest_fitting(first, seconds)
-        if first.vaccine.doses == 1 or second is not None:
-            offers.append(Offer(first, second if first.vaccine.doses == 2 else None))
-            if len(offers) == limit:
-                break
+    """Earliest first-dose slots (at most `limit`, looking at up to `scan`) for which a second dose is bookable too.
+
+    First doses are read in growing pages, so a short offer list reads a few rows, not `scan` of them.
+    """
+    seconds: dict[tuple, Slot | None] = {}  # one lookup per centre, vaccine and local day of the first dose
+    offers: list[Offer] = []
+    page, seen, last = max(2 * limit, 10), 0, None
+    while seen < scan:
+        firsts = _free_slots(session, centre_ids, "first", channel, now, vaccine_ids, after or now, before,
+                             min(page, scan - seen), last)
+        for first in firsts:
+            second = _earliest_second(session, first, channel, now, seconds)
+            if first.vaccine.doses == 1 or second is not None:
+                offers.append(Offer(first, second))
+                if len(offers) == limit:
+                    return offers
+        if len(firsts) < min(page, scan - seen):
+            break
+        seen, last, page = seen + len(firsts), firsts[-1], page * 4
     return offers
 
 
@@ -98,17 +107,21 @@ def offer_for(session: Session, first_slot_id: int, channel: str, now: datetime)
         raise InvalidInput("first_slot_id", "not a first-dose slot")
     if first.vaccine.doses == 1:
         return Offer(first, None)
-    second = _earliest_fitting(first, _seconds_for(session, [first], channel, now))
+    second = _earliest_second(session, first, channel, now, {})
     if second is None:
         raise SlotUnavailable("no second-dose place fits this first dose")
     return Offer(first, second)
 
 
-def _free_slots(session, centre_ids, dose, channel, now, vaccine_ids, after, before, limit) -> list[Slot]:
+def _free_slots(session, centre_ids, dose, channel, now, vaccine_ids, after, before, limit,
+                last: Slot | None = None) -> list[Slot]:
     query = (select(Slot).join(Centre).where(Slot.centre_id.in_(list(centre_ids)), Slot.dose == dose,
                                              Centre.active.is_(True), Slot.starts_at > after,
                                              free_condition(channel, now))
              .order_by(Slot.starts_at, Slot.id).limit(limit))
+    if last is not None:  # keyset paging: rows after the last one seen, whatever was booked meanwhile
+        query = query.where(or_(Slot.starts_at > last.starts_at,
+                                and_(Slot.starts_at == last.starts_at, Slot.id > last.id)))
     if vaccine_ids is not None:
         query = query.where(Slot.vaccine_id.in_(list(vaccine_ids)))
     if before is not None:
@@ -116,28 +129,21 @@ def _free_slots(session, centre_ids, dose, channel, now, vaccine_ids, after, bef
     return list(session.scalars(query))
 
 
-def _seconds_for(session: Session, firsts: list[Slot], channel: str, now: datetime) -> list[Slot]:
-    """All free second-dose slots that could pair with any of `firsts`, in one query."""
-    pairs = [f for f in firsts if f.vaccine.doses == 2]
-    if not pairs:
-        return []
-    windows = [second_dose_window(f.starts_at, f.vaccine, f.centre.timezone) for f in pairs]
-    query = (select(Slot).where(Slot.dose == "second",
-                                Slot.centre_id.in_({f.centre_id for f in pairs}),
-                                Slot.vaccine_id.in_({f.vaccine_id for f in pairs}),
-                                Slot.starts_at >= min(w[0] for w in windows),
-                                Slot.starts_at < max(w[1] for w in windows),
-                                free_condition(channel, now))
-             .order_by(Slot.starts_at, Slot.id))
-    return list(session.scalars(query))
+def _earliest_second(session: Session, first: Slot, channel: str, now: datetime,
+                     known: dict[tuple, Slot | None]) -> Slot | None:
+    """The earliest free second-dose slot fitting `first` (None for one dose), asked once per window.
 
-
-def _earliest_fitting(first: Slot, seconds: list[Slot]) -> Slot | None:
+    All first doses of one local day share a window, so an offer list costs a
+    query or two that return one row each, not every free slot of six weeks.
+    """
     if first.vaccine.doses == 1:
         return None
     lo, hi = second_dose_window(first.starts_at, first.vaccine, first.centre.timezone)
-    for second in seconds:
-        if (second.centre_id == first.centre_id and second.vaccine_id == first.vaccine_id
-                and lo <= second.starts_at < hi):
-            return second
-    return None
+    key = (first.centre_id, first.vaccine_id, lo, hi)
+    if key not in known:
+        known[key] = session.scalars(
+            select(Slot).where(Slot.dose == "second", Slot.centre_id == first.centre_id,
+                               Slot.vaccine_id == first.vaccine_id, Slot.starts_at >= lo, Slot.starts_at < hi,
+                               free_condition(channel, now))
+            .order_by(Slot.starts_at, Slot.id).limit(1)).first()
+    return known[key]
