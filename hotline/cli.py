@@ -264,7 +264,10 @@ def demo_command(port: int, no_serve: bool) -> None:
             seed_demo(session, date.today())
     _print_demo_banner(app, port, DEMO_PASSWORDS)
     if not no_serve:
-        app.run(host="127.0.0.1", port=port, use_reloader=False, threaded=True)
+        # Not app.run(): Flask ignores it inside a `flask`-style CLI command.
+        from werkzeug.serving import run_simple
+
+        run_simple("127.0.0.1", port, app, use_reloader=False, threaded=True)
 
 
 def _embedded_defaults(port: int) -> None:

@@ -51,3 +51,31 @@ def test_later_commands_use_the_demo_settings(demo_dir):
     script.write_text("expect: Willkommen\nhangup\n")
     call = hotline(demo_dir, "call", "--script", str(script))
     assert call.returncode == 0, call.stdout + call.stderr
+
+
+def test_demo_serves_the_whole_hotline(demo_dir):
+    """The README's first command must leave a server running, not only a prepared database."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
+    env["HOTLINE_INSTANCE_DIR"] = str(demo_dir / "instance")
+    server = subprocess.Popen([sys.executable, "-m", "hotline.cli", "demo", "--port", str(port)], cwd=str(demo_dir),
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, answers = time.monotonic() + 60, {}
+        while time.monotonic() < deadline and len(answers) < 3:
+            for path in ("/healthz", "/console/login", "/api/v1/openapi.json"):
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as answer:
+                        answers[path] = answer.status
+                except OSError:
+                    time.sleep(0.5)
+        assert answers == {"/healthz": 200, "/console/login": 200, "/api/v1/openapi.json": 200}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
