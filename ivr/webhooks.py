@@ -174,6 +174,10 @@ def queue_done():
         if result == "bridged":
             calls.leave_queue(session, sid, "answered", utcnow(), waited_seconds=request.form.get("QueueTime", type=int))
             return xml(twiml.spoken(lang, "goodbye").to_xml())
+        if result in ("redirected", "bridging-in-process"):
+            # An agent took the call (the console redirects it by REST): answered, no callback.
+            calls.leave_queue(session, sid, "answered", utcnow(), waited_seconds=request.form.get("QueueTime", type=int))
+            return xml(twiml.VoiceResponse().to_xml())
         if result == "hangup":
             calls.leave_queue(session, sid, "abandoned", utcnow())
             return xml(twiml.VoiceResponse().to_xml())

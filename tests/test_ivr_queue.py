@@ -4,7 +4,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shared_db import calls
 from shared_db.models import CallbackRequest, QueueEntry, Setting
@@ -171,3 +171,12 @@ def test_queue_figures_on_metrics(client, world):
     _to_queue(client)
     text = client.get("/metrics").get_data(as_text=True)
     assert "hotline_queue_waiting 1" in text and "hotline_queue_estimate_seconds -1" in text
+
+
+def test_a_caller_an_agent_took_gets_no_callback(client, world, sessions_of):
+    """The console moves the call out of <Enqueue> by REST: Twilio reports QueueResult=redirected."""
+    call, answer = _to_queue(client)
+    call.request(answer.find("Enqueue").get("action"), QueueResult="redirected", QueueTime="30")
+    with transaction(sessions_of) as session:
+        assert session.scalar(select(QueueEntry.outcome)) == "answered"
+        assert session.scalar(select(func.count()).select_from(CallbackRequest)) == 0
