@@ -4,6 +4,8 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
+import pytest
+
 from hotline import queueing
 from hotline.jobs import notifier as notifiers
 from shared_db import booking as ledger
@@ -58,3 +60,13 @@ def use_database(url: str) -> None:
     queueing.configure(url, None)
     notifiers.configure({"NOTIFY_BACKEND": "log", "HOTLINE_PUBLIC_URL": "https://hotline.example.org",
                          "TWILIO_FROM_NUMBER": "+4930123456789"})
+
+
+@pytest.fixture
+def jobs(db_url, sessions):
+    """Jobs on the test database, in-process, with a recording notifier."""
+    use_database(db_url)
+    fake = RecordingNotifier()
+    use_notifier(fake)
+    yield fake
+    notifiers._state["notifier"] = None

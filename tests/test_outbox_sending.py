@@ -12,17 +12,7 @@ from hotline.jobs import sending
 from shared_db import outbox
 from shared_db.models import Notification
 from shared_db.types import utcnow
-from tests.jobs_helpers import RecordingNotifier, booked, use_database, use_notifier
-
-
-@pytest.fixture
-def jobs(db_url, sessions):
-    """Jobs on the test database, in-process, with a recording notifier."""
-    use_database(db_url)
-    fake = RecordingNotifier()
-    use_notifier(fake)
-    yield fake
-    notifiers._state["notifier"] = None
+from tests.jobs_helpers import booked, jobs, use_database  # noqa: F401 - jobs is a fixture
 
 
 def _announce(sessions, kind="confirmation", **kwargs) -> int:

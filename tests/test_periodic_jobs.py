@@ -3,27 +3,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select, update
 
 from hotline.jobs import notifier as notifiers
 from hotline.jobs import periodic
 from shared_db import booking as ledger
-from shared_db import outbox
 from shared_db.models import Booking, FreedCapacity, Notification, PurgeRecord, Setting, Slot
 from shared_db.errors import SlotUnavailable
 from shared_db.types import utcnow
 from tests import builders
-from tests.jobs_helpers import RecordingNotifier, booked, use_database, use_notifier
-
-
-@pytest.fixture
-def jobs(db_url, sessions):
-    use_database(db_url)
-    fake = RecordingNotifier()
-    use_notifier(fake)
-    yield fake
-    notifiers._state["notifier"] = None
+from tests.jobs_helpers import booked, jobs, use_database  # noqa: F401 - jobs is a fixture
 
 
 def _kinds(sessions) -> list[tuple[int, str, str]]:
