@@ -12,7 +12,7 @@ from shared_db import audit, booking as ledger, console_queries, outbox
 from shared_db.console_queue import current_calls
 from shared_db.eligibility import Facts, assess, invitation_matches, load_rules
 from shared_db.errors import InvalidInput, LedgerError, PersonAlreadyBooked
-from shared_db.models import Booking, Centre, Person, Slot, Vaccine
+from shared_db.models import ACTIVE_STATUSES, Booking, Centre, Person, Slot, Vaccine
 from shared_db.pairing import find_offers
 from shared_db.people import PersonDetails, name_key, normalise_phone
 
@@ -38,7 +38,7 @@ def person(person_id: int):
         if page is None:
             abort(404)
         return render_template("console/person.html", page=page, p=page.person,
-                               active=any(b.status in ("held", "confirmed") for b in page.bookings))
+                               active=any(b.status in ACTIVE_STATUSES for b in page.bookings))
 
 
 @bp.route("/people/<int:person_id>/notes", methods=["POST"])
