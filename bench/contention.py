@@ -11,6 +11,7 @@ import time
 from datetime import date, timedelta
 
 import psycopg
+from psycopg.types.json import Jsonb
 from sqlalchemy import select
 
 from bench import seed
@@ -19,6 +20,7 @@ from bench.pgdb import fresh_database, libpq_url
 from bench.workers import run_parallel
 from shared_db.booking import book, confirm, hold
 from shared_db.checks import ledger_problems
+from shared_db.codes import new_code
 from shared_db.errors import SlotUnavailable
 from shared_db.models import Booking, Slot
 from shared_db.session import make_engine, make_sessionmaker, transaction
@@ -93,6 +95,87 @@ class RawUpdater:
         return {"booked": booked, "rejected": rejected, "latencies": latencies}
 
 
+class RawSqlBooker:
+    """The floor: the ledger's own statements for one paired booking, issued raw through psycopg.
+
+    Same round trips as the ledger (lock and read the pair, take both places, insert
+    the hold; lock the hold, insert the person, write two audit rows, confirm), with
+    no ORM, no checks in Python and no retries. Whatever a Python client does per
+    booking, it cannot beat this on the same database: it shows how much of the gap
+    to the bare UPDATE is the SQL a booking needs and how much is our code.
+    """
+
+    def __init__(self, path: str = "channel") -> None:
+        self.path = path
+
+    def prepare(self, index, url, pairs, attempts):
+        return psycopg.connect(libpq_url(url))
+
+    def __call__(self, index, conn, url, pairs, attempts):
+        booked = rejected = 0
+        latencies = []
+        with conn:
+            for i in range(attempts):
+                first, second = pairs[(index + i) % len(pairs)]
+                started = time.perf_counter()
+                if self.book_one(conn, first, second, f"Raw Person {index} {i}", i):
+                    booked += 1
+                else:
+                    rejected += 1
+                latencies.append(time.perf_counter() - started)
+        return {"booked": booked, "rejected": rejected, "latencies": latencies}
+
+    def book_one(self, conn, first: int, second: int, name: str, i: int) -> bool:
+        now = utcnow().replace(tzinfo=None)
+        if self.path == "book":
+            with conn.transaction():
+                booking_id = self._hold(conn, first, second, now)
+                if booking_id is not None:
+                    self._confirm(conn, booking_id, name, i, now)
+            return booking_id is not None
+        with conn.transaction():
+            booking_id = self._hold(conn, first, second, now)
+        if booking_id is None:
+            return False
+        with conn.transaction():
+            self._confirm(conn, booking_id, name, i, now)
+        return True
+
+    @staticmethod
+    def _hold(conn, first: int, second: int, now):
+        rows = conn.execute(
+            "SELECT s.id, s.online_taken < s.online_capacity, v.doses, c.timezone,"
+            " EXISTS (SELECT 1 FROM bookings WHERE code = %s)"
+            " FROM slots s JOIN vaccines v ON v.id = s.vaccine_id JOIN centres c ON c.id = s.centre_id"
+            " WHERE s.id IN (%s, %s) ORDER BY s.id FOR UPDATE OF s", (new_code(), first, second)).fetchall()
+        if not all(row[1] for row in rows):
+            return None
+        conn.execute("UPDATE slots SET online_taken = online_taken + 1"
+                     " WHERE id IN (%s, %s) AND online_taken < online_capacity", (first, second))
+        return conn.execute(
+            "INSERT INTO bookings (code, first_slot_id, first_pool, second_slot_id, second_pool, status, channel,"
+            " hold_expires_at, created_at, created_by) VALUES (%s, %s, 'online', %s, 'online', 'held', 'online',"
+            " %s, %s, 'bench:raw') RETURNING id",
+            (new_code(), first, second, now + timedelta(minutes=3), now)).fetchone()[0]
+
+    @staticmethod
+    def _confirm(conn, booking_id: int, name: str, i: int, now) -> None:
+        conn.execute("SELECT b.*, (SELECT starts_at FROM slots WHERE id = coalesce(b.second_slot_id, b.first_slot_id))"
+                     " FROM bookings b WHERE b.id = %s FOR UPDATE OF b", (booking_id,)).fetchone()
+        person_id = conn.execute(
+            "INSERT INTO people (name, name_key, date_of_birth, language, registered_via, created_at, retention_until,"
+            " wants_notification) VALUES (%s, %s, %s, 'de', 'online', %s, %s, false)"
+            " ON CONFLICT (name_key, date_of_birth) DO NOTHING RETURNING id",
+            (name, name.lower(), date(1935, 1, 1) + timedelta(days=i % 3650), now, now.date() + timedelta(days=60)),
+        ).fetchone()[0]
+        for entity, entity_id, action in (("person", person_id, "registered"), ("booking", booking_id, "confirmed")):
+            conn.execute("INSERT INTO audit_log (at, actor, entity, entity_id, action, after)"
+                         " VALUES (%s, 'bench:raw', %s, %s, %s, %s)",
+                         (now, entity, entity_id, action, Jsonb({"status": "confirmed"})))
+        conn.execute("UPDATE bookings SET person_id = %s, status = 'confirmed', confirmed_at = %s,"
+                     " hold_expires_at = NULL, changed_by = 'bench:raw' WHERE id = %s", (person_id, now, booking_id))
+
+
 def summarise(outcomes: list[dict], seconds: float) -> dict:
     """Bookings per second, attempts per second and latency percentiles over all processes."""
     booked = sum(o["booked"] for o in outcomes)
@@ -104,7 +187,7 @@ def summarise(outcomes: list[dict], seconds: float) -> dict:
 
 
 def prepare_day(url: str, hot_slots: int, attempts: int):
-    """A centre with a hot day of paired slots holding 90 % of the attempts, and one baseline row."""
+    """Two hot days of paired slots (ledger, raw SQL floor) holding 90 % of the attempts each, and one baseline row."""
     per_slot = math.ceil(attempts * SOLD_FRACTION / hot_slots)
     sessions = make_sessionmaker(make_engine(url))
     with transaction(sessions) as session:
@@ -112,10 +195,11 @@ def prepare_day(url: str, hot_slots: int, attempts: int):
         hot_centre = seed.centre(session, "Impfzentrum Bench", "Bielefeld")
         day = date.today() + timedelta(days=7)
         hot = seed.hot_day(session, hot_centre, v, day, hot_slots, phone=1, online=per_slot)
+        floor = seed.hot_day(session, hot_centre, v, day + timedelta(days=1), hot_slots, phone=0, online=per_slot)
         other = seed.centre(session, "Impfzentrum Baseline", "Gütersloh", postcodes=("33330",))
         base = seed.hot_day(session, other, v, day, 1, phone=0, online=int(attempts * SOLD_FRACTION))
     sessions.kw["bind"].dispose()
-    return hot, base.firsts[0]
+    return hot, floor, base.firsts[0]
 
 
 def verify(url: str, baseline_slot: int, baseline_booked: int) -> dict:
@@ -130,7 +214,8 @@ def verify(url: str, baseline_slot: int, baseline_booked: int) -> dict:
         problems = ledger_problems(session)
         over = session.scalars(select(Slot.id).where(
             (Slot.online_taken > Slot.online_capacity) | (Slot.phone_taken > Slot.phone_capacity))).all()
-        confirmed = session.query(Booking).filter(Booking.status == "confirmed").count()
+        confirmed = session.query(Booking).filter(Booking.status == "confirmed",
+                                                  Booking.created_by != "bench:raw").count()
     engine.dispose()
     return {"ledger_problems": problems, "overbooked_pools": len(over), "baseline_row_exact": baseline_ok,
             "confirmed_bookings": confirmed}
@@ -148,18 +233,25 @@ def run(settings: Settings) -> Result:
                             "capacity_share_of_attempts": SOLD_FRACTION},
                     targets={"ratio_bookings_per_s": ">= 0.3"})
     with fresh_database(settings.pg_admin_url) as url:
-        hot, baseline_slot = prepare_day(url, hot_slots, processes * attempts)
+        hot, floor_day, baseline_slot = prepare_day(url, hot_slots, processes * attempts)
         bare, bare_s = run_parallel(RawUpdater(), processes, (url, baseline_slot, attempts))
+        floor, floor_s = run_parallel(RawSqlBooker(path), processes, (url, floor_day.pairs, attempts))
         ours, ours_s = run_parallel(LedgerBooker(path), processes, (url, hot.pairs, attempts))
         result.baseline = summarise(bare, bare_s)
+        result.baseline["raw_sql_booking"] = summarise(floor, floor_s)
         result.figures = summarise(ours, ours_s)
         checks = verify(url, baseline_slot, result.baseline["booked"])
-    result.ratios = {"bookings_per_s": ratio(result.figures["bookings_per_s"], result.baseline["bookings_per_s"])}
+    floor_rate = result.baseline["raw_sql_booking"]["bookings_per_s"]
+    result.ratios = {"bookings_per_s": ratio(result.figures["bookings_per_s"], result.baseline["bookings_per_s"]),
+                     "raw_sql_booking_vs_update": ratio(floor_rate, result.baseline["bookings_per_s"]),
+                     "ours_vs_raw_sql_booking": ratio(result.figures["bookings_per_s"], floor_rate)}
     expected = min(processes * attempts, hot_slots * math.ceil(processes * attempts * SOLD_FRACTION / hot_slots))
     result.checks = {"ledger_problems": checks["ledger_problems"], "overbooked_pools": checks["overbooked_pools"],
                      "baseline_row_exact": checks["baseline_row_exact"],
                      "confirmed_equals_booked": checks["confirmed_bookings"] == result.figures["booked"],
-                     "sold_out_exactly": result.figures["booked"] == expected}
+                     "sold_out_exactly": result.figures["booked"] == expected,
+                     "raw_sql_sold_out_exactly": result.baseline["raw_sql_booking"]["booked"] == expected}
     result.notes.append(f"ours = a paired booking (hold, then confirm with person registration and audit; "
-                        f"path {path}); baseline = one conditional UPDATE in autocommit")
+                        f"path {path}); baseline = one conditional UPDATE in autocommit; raw_sql_booking = "
+                        f"the same booking's statements issued raw through psycopg (the floor for any client)")
     return result

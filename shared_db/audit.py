@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from shared_db.models import AuditEntry, Booking, Person
+from shared_db.types import utcnow
 
 BOOKING_FIELDS = ("status", "first_slot_id", "first_pool", "second_slot_id", "second_pool",
                   "person_id", "channel", "hold_expires_at")
@@ -26,12 +28,17 @@ def snapshot_person(person: Person) -> dict[str, Any]:
 
 
 def record(session: Session, actor: str, entity: str, entity_id: int, action: str,
-           before: dict | None = None, after: dict | None = None, reason: str | None = None) -> AuditEntry:
-    """Add one audit entry to the session (committed with the change it describes)."""
-    entry = AuditEntry(actor=actor, entity=entity, entity_id=entity_id, action=action,
-                       before=before, after=after, reason=reason)
-    session.add(entry)
-    return entry
+           before: dict | None = None, after: dict | None = None, reason: str | None = None) -> None:
+    """Write one audit entry in the session's transaction (committed with the change it describes).
+
+    A plain INSERT, not an ORM object: entries are never read back in the transaction
+    that writes them, and the booking hot path writes two per booking.
+    """
+    session.execute(_INSERT, {"at": utcnow(), "actor": actor, "entity": entity, "entity_id": entity_id,
+                              "action": action, "before": before, "after": after, "reason": reason})
+
+
+_INSERT = insert(AuditEntry.__table__)
 
 
 def _plain(value: Any) -> Any:

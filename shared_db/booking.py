@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shared_db import audit, locks
 from shared_db.codes import new_code
@@ -25,9 +26,9 @@ from shared_db.errors import (
     PersonAlreadyBooked,
     SlotUnavailable,
 )
-from shared_db.models import ACTIVE_STATUSES, Booking, FreedCapacity, Slot
-from shared_db.pairing import check_pair
-from shared_db.people import PersonDetails, register
+from shared_db.models import ACTIVE_STATUSES, Booking, Centre, FreedCapacity, Slot, Vaccine
+from shared_db.pairing import check_pair, validate_pair
+from shared_db.people import PersonDetails, register_person
 from shared_db.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -120,18 +121,81 @@ def hold(session: Session, *, first_slot_id: int, second_slot_id: int | None, ch
          hold_seconds: int = DEFAULT_HOLD_SECONDS) -> Booking:
     """Take both doses' places and return a held booking that lapses after `hold_seconds`."""
     now = now or utcnow()
-    check_pair(session, first_slot_id, second_slot_id)
-    code = _unused_code(session)  # before the slot locks: other bookers of this slot wait as briefly as possible
-    lock_slots(session, (first_slot_id, second_slot_id))
-    first_pool = take_place(session, first_slot_id, channel, now)
-    second_pool = take_place(session, second_slot_id, channel, now) if second_slot_id else None
-    booking = Booking(code=code, first_slot_id=first_slot_id, first_pool=first_pool,
-                      second_slot_id=second_slot_id, second_pool=second_pool, status="held", channel=channel,
-                      hold_expires_at=now + timedelta(seconds=hold_seconds), caller_number=caller_number,
-                      created_at=now, created_by=actor)
+    code = new_code()
+    # One statement locks the slots (in id order), reads what the pair check and the pools need,
+    # and checks the code is unused: the hottest path in the system costs three statements.
+    rows, code_taken = _lock_pair(session, first_slot_id, second_slot_id, code)
+    first = rows.get(first_slot_id)
+    if first is None:
+        raise InvalidInput("first_slot_id", "not a first-dose slot")
+    # The first row carries its vaccine's columns and centre's time zone too.
+    validate_pair(first, first, first.timezone, rows.get(second_slot_id), second_slot_id)
+    if code_taken:
+        code = _unused_code(session)
+    first_pool, second_pool = _take_pair(session, first, rows.get(second_slot_id), channel, now)
+    return _insert_held(session, dict(
+        code=code, first_slot_id=first_slot_id, first_pool=first_pool, second_slot_id=second_slot_id,
+        second_pool=second_pool, status="held", channel=channel, hold_expires_at=now + timedelta(seconds=hold_seconds),
+        caller_number=caller_number, created_at=now, created_by=actor))
+
+
+# The hot path's statements are built once; SQLAlchemy then only binds and runs them.
+_LOCK_PAIR = (
+    select(Slot.id, Slot.dose, Slot.centre_id, Slot.vaccine_id, Slot.starts_at, Slot.phone_release_at,
+           Slot.phone_taken, Slot.phone_capacity, Slot.online_taken, Slot.online_capacity,
+           Vaccine.name, Vaccine.doses, Vaccine.interval_min_days, Vaccine.interval_max_days, Centre.timezone,
+           select(Booking.id).where(Booking.code == bindparam("code")).exists().label("code_taken"))
+    .join(Vaccine, Vaccine.id == Slot.vaccine_id).join(Centre, Centre.id == Slot.centre_id)
+    .where(Slot.id.in_(bindparam("ids", expanding=True))).order_by(Slot.id).with_for_update(of=Slot)
+)
+_TAKE = {pool: update(Slot.__table__).where(Slot.id.in_(bindparam("ids", expanding=True)),
+                                            getattr(Slot, f"{pool}_taken") < getattr(Slot, f"{pool}_capacity"))
+         .values({f"{pool}_taken": getattr(Slot, f"{pool}_taken") + 1})
+         for pool in ("phone", "online")}
+_INSERT_BOOKING = insert(Booking.__table__).returning(Booking.__table__.c.id)
+_BOOKING_COLUMNS = tuple(c.key for c in Booking.__table__.columns if c.key != "id")
+
+
+def _lock_pair(session: Session, first_slot_id: int, second_slot_id: int | None, code: str):
+    """Lock the pair's slot rows in id order; returns {id: row} and whether `code` is already used."""
+    ids = sorted({i for i in (first_slot_id, second_slot_id) if i is not None})
+    found = session.execute(_LOCK_PAIR, {"ids": ids, "code": code}).all()
+    return {row.id: row for row in found}, any(row.code_taken for row in found)
+
+
+def _insert_held(session: Session, values: dict) -> Booking:
+    """Insert the held booking and return it as a persistent object, without reading it back."""
+    values = {key: values.get(key) for key in _BOOKING_COLUMNS}
+    booking = Booking(id=session.scalar(_INSERT_BOOKING, values), **values)
+    make_transient_to_detached(booking)  # every column is set: the object is exactly the row
     session.add(booking)
-    session.flush()
     return booking
+
+
+def _pool_with_room(row, channel: str, now: datetime) -> str | None:
+    """The pool a channel would take a place from in a locked slot row (as _take_from_pool decides)."""
+    if row.starts_at <= now:
+        return None
+    for pool in pools_for(channel):
+        if channel == "online" and pool == "phone" and row.phone_release_at > now:
+            continue
+        if getattr(row, f"{pool}_taken") < getattr(row, f"{pool}_capacity"):
+            return pool
+    return None
+
+
+def _take_pair(session: Session, first, second, channel: str, now: datetime) -> tuple[str, str | None]:
+    """Take one place in each locked slot of the pair: one UPDATE per pool used, conditional as always."""
+    wanted = {row.id: _pool_with_room(row, channel, now) for row in (first, second) if row is not None}
+    if None in wanted.values():  # a full slot: the slow path gives back lapsed holds and tries again
+        return (take_place(session, first.id, channel, now),
+                take_place(session, second.id, channel, now) if second is not None else None)
+    for pool in set(wanted.values()):
+        ids = [slot_id for slot_id, p in wanted.items() if p == pool]
+        result = session.execute(_TAKE[pool], {"ids": ids})
+        if result.rowcount != len(ids):  # the rows are locked: a mismatch is a bug, never a race
+            raise RuntimeError(f"ledger out of step: slots {ids} changed under their lock")
+    return wanted[first.id], (wanted[second.id] if second is not None else None)
 
 
 def _unused_code(session: Session) -> str:
@@ -176,20 +240,50 @@ def confirm(session: Session, booking_id: int, *, details: PersonDetails, actor:
             retention_days: int = 14, completed_retention_days: int = 30) -> Booking:
     """Turn a hold into a booking for a person; confirming twice returns the same booking."""
     now = now or utcnow()
-    booking = _locked(session, booking_id)
+    booking, last_dose_at = _locked_with_last_dose(session, booking_id)
     if booking.status == "confirmed":
         return booking  # a retry of a confirm that already happened
     if booking.status != "held":
         raise (HoldExpired if booking.status == "expired" else InvalidTransition)(f"booking is {booking.status}")
     if booking.hold_expires_at <= now:
         raise HoldExpired("the hold lapsed")
-    person = register(session, details, booking.channel, actor, now, retention_days)
+    # Kept until some days after the last dose, so the appointment can still be looked up and changed.
+    keep_until = max(now.date() + timedelta(days=retention_days),
+                     last_dose_at.date() + timedelta(days=completed_retention_days))
+    person, new = register_person(session, details, booking.channel, actor, now, keep_until)
     _check_caller_limit(session, booking.caller_number, person.id, caller_limit, now)
     before = audit.snapshot_booking(booking)
-    _mark_confirmed(session, booking, person.id, actor, now)
-    _extend_retention(session, person, booking, completed_retention_days)
+    if new:  # registered in this transaction: no other booking can be theirs, no savepoint needed
+        _set_confirmed(session, booking, person.id, actor, now)
+    else:
+        _mark_confirmed(session, booking, person.id, actor, now)
     audit.record(session, actor, "booking", booking.id, "confirmed", before, audit.snapshot_booking(booking))
     return booking
+
+
+_LOCK_WITH_LAST_DOSE = (
+    select(Booking, select(Slot.starts_at).where(
+        Slot.id == func.coalesce(Booking.second_slot_id, Booking.first_slot_id)).scalar_subquery())
+    .where(Booking.id == bindparam("id")).with_for_update(of=Booking).execution_options(populate_existing=True)
+)
+_CONFIRM = update(Booking.__table__).where(Booking.id == bindparam("booking_id"))
+
+
+def _locked_with_last_dose(session: Session, booking_id: int) -> tuple[Booking, datetime]:
+    """The booking under its row lock, with the start of its last dose, in one statement."""
+    row = session.execute(_LOCK_WITH_LAST_DOSE, {"id": booking_id}).one_or_none()
+    if row is None:
+        raise BookingNotFound(f"booking {booking_id} not found")
+    return row[0], row[1]
+
+
+def _set_confirmed(session: Session, booking: Booking, person_id: int, actor: str, now: datetime) -> None:
+    """One UPDATE; the loaded object is told the new values as committed state (no second write at flush)."""
+    values = {"person_id": person_id, "status": "confirmed", "confirmed_at": now, "hold_expires_at": None,
+              "changed_by": actor}
+    session.execute(_CONFIRM, {"booking_id": booking.id, **values})
+    for key, value in values.items():
+        set_committed_value(booking, key, value)
 
 
 def _mark_confirmed(session: Session, booking: Booking, person_id: int, actor: str, now: datetime) -> None:
@@ -197,8 +291,7 @@ def _mark_confirmed(session: Session, booking: Booking, person_id: int, actor: s
     session.flush()  # everything before this point stays, whatever the savepoint does
     try:
         with session.begin_nested():
-            booking.person_id, booking.status, booking.confirmed_at = person_id, "confirmed", now
-            booking.hold_expires_at, booking.changed_by = None, actor
+            _set_confirmed(session, booking, person_id, actor, now)
     except IntegrityError as exc:
         existing = session.scalar(select(Booking.code).where(
             Booking.person_id == person_id, Booking.status.in_(ACTIVE_STATUSES)))
@@ -217,13 +310,6 @@ def _check_caller_limit(session: Session, caller: str | None, person_id: int, li
     )
     if others >= limit:
         raise CallerLimitReached(limit)
-
-
-def _extend_retention(session: Session, person, booking: Booking, days_after: int) -> None:
-    last = booking.second_slot or booking.first_slot
-    keep_until = last.starts_at.date() + timedelta(days=days_after)
-    if keep_until > person.retention_until:
-        person.retention_until = keep_until
 
 
 def book(session: Session, *, first_slot_id: int, second_slot_id: int | None, details: PersonDetails,

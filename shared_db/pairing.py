@@ -47,19 +47,25 @@ def second_dose_window(first_start: datetime, vaccine: Vaccine, tz: str) -> tupl
 def check_pair(session: Session, first_slot_id: int, second_slot_id: int | None) -> None:
     """Raise unless the two slots form a valid pair: same centre and vaccine, right doses, in the interval."""
     first = session.get(Slot, first_slot_id)
-    if first is None or first.dose != "first":
+    if first is None:
         raise InvalidInput("first_slot_id", "not a first-dose slot")
-    vaccine = first.vaccine
+    second = session.get(Slot, second_slot_id) if second_slot_id is not None else None
+    validate_pair(first, first.vaccine, first.centre.timezone, second, second_slot_id)
+
+
+def validate_pair(first, vaccine, tz: str, second, second_slot_id: int | None) -> None:
+    """The pair rules on loaded values (ORM objects or rows with the same names); raises InvalidInput."""
+    if first.dose != "first":
+        raise InvalidInput("first_slot_id", "not a first-dose slot")
     if vaccine.doses == 1:
         if second_slot_id is not None:
             raise InvalidInput("second_slot_id", f"{vaccine.name} needs only one dose")
         return
-    second = session.get(Slot, second_slot_id) if second_slot_id is not None else None
     if second is None or second.dose != "second":
         raise InvalidInput("second_slot_id", "a second-dose slot is needed")
     if (second.centre_id, second.vaccine_id) != (first.centre_id, first.vaccine_id):
         raise InvalidInput("second_slot_id", "second dose must be at the same centre with the same vaccine")
-    lo, hi = second_dose_window(first.starts_at, vaccine, first.centre.timezone)
+    lo, hi = second_dose_window(first.starts_at, vaccine, tz)
     if not lo <= second.starts_at < hi:
         raise InvalidInput("second_slot_id", "second dose outside the vaccine's interval")
 

@@ -7,9 +7,11 @@ from datetime import date, datetime, timedelta
 
 import phonenumbers
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, make_transient_to_detached
 
-from shared_db import audit, locks
+from shared_db import audit
 from shared_db.errors import InvalidInput
 from shared_db.models import Person
 from shared_db.types import utcnow
@@ -80,35 +82,60 @@ def validate_details(details: PersonDetails, today: date) -> None:
         raise InvalidInput("postcode", "five digits expected")
 
 
-def find_person(session: Session, name: str, date_of_birth: date) -> Person | None:
+def find_person(session: Session, name: str, date_of_birth: date, for_update: bool = False) -> Person | None:
     """The person with this normalised name and birth date, if registered."""
-    return session.scalar(
-        select(Person).where(Person.name_key == name_key(name), Person.date_of_birth == date_of_birth)
-    )
+    query = select(Person).where(Person.name_key == name_key(name), Person.date_of_birth == date_of_birth)
+    return session.scalar(query.with_for_update() if for_update else query)
 
 
 def register(session: Session, details: PersonDetails, channel: str, actor: str,
              now: datetime | None = None, retention_days: int = DEFAULT_RETENTION_DAYS) -> Person:
     """Find the person by identity or register them; fresh contact details win."""
     now = now or utcnow()
+    return register_person(session, details, channel, actor, now, now.date() + timedelta(days=retention_days))[0]
+
+
+def register_person(session: Session, details: PersonDetails, channel: str, actor: str, now: datetime,
+                    keep_until: date) -> tuple[Person, bool]:
+    """Register or update a person kept at least until `keep_until`; returns (person, newly registered)."""
     validate_details(details, now.date())
-    # Two channels registering the same person at once must find one row, not collide.
-    locks.lock_key(session, f"person:{name_key(details.name)}:{details.date_of_birth.isoformat()}")
-    person = find_person(session, details.name, details.date_of_birth)
-    if person is None:
-        person = Person(name=details.name.strip(), name_key=name_key(details.name),
-                        date_of_birth=details.date_of_birth, registered_via=channel, created_at=now,
-                        retention_until=now.date() + timedelta(days=retention_days))
-        session.add(person)
-        _apply_contact(person, details)
-        session.flush()
-        audit.record(session, actor, "person", person.id, "registered", after=audit.snapshot_person(person))
-        return person
+    person = _insert_if_new(session, details, channel, actor, now, keep_until)
+    if person is not None:
+        return person, True
+    # Known already. Under the row lock, so two channels updating one person take turns.
+    person = find_person(session, details.name, details.date_of_birth, for_update=True)
     before = audit.snapshot_person(person)
     _apply_contact(person, details)
     if session.is_modified(person):
         session.flush()
         audit.record(session, actor, "person", person.id, "updated", before, audit.snapshot_person(person))
+    if keep_until > person.retention_until:  # the deadline is not personal data: not audited
+        person.retention_until = keep_until
+    return person, False
+
+
+def _insert_if_new(session: Session, details: PersonDetails, channel: str, actor: str, now: datetime,
+                   keep_until: date) -> Person | None:
+    """Register a person not seen before in one statement; None when the identity is registered already.
+
+    The unique identity index decides: a concurrent registration of the same person makes
+    this INSERT wait for it and then do nothing, so both end up with the one row.
+    """
+    values = dict(name=details.name.strip(), name_key=name_key(details.name), date_of_birth=details.date_of_birth,
+                  postcode=details.postcode, phone=details.phone, language=details.language or "de",
+                  priority_group=details.priority_group, name_recording_url=details.name_recording_url,
+                  registered_via=channel, created_at=now, retention_until=keep_until, wants_notification=False)
+    insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(Person.__table__)
+    person_id = session.scalar(insert.values(**values)
+                               .on_conflict_do_nothing(index_elements=["name_key", "date_of_birth"])
+                               .returning(Person.__table__.c.id))
+    if person_id is None:
+        return None
+    # The row we just wrote, made a persistent object without reading it back.
+    person = Person(id=person_id, **values)
+    make_transient_to_detached(person)
+    session.add(person)
+    audit.record(session, actor, "person", person_id, "registered", after=audit.snapshot_person(person))
     return person
 
 
