@@ -4,11 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-import phonenumbers
-from phonenumbers import geocoder
 from sqlalchemy import func, select
 
 import voice_prompts as vp
+from ivr.area_codes import place_of
 from ivr.inputs import clean_name, digits_from, parse_birth_date
 from ivr.steps import Context, Retry, action, handler
 from hotline.jobs import sending
@@ -104,23 +103,12 @@ def read_invitation(ctx: Context, keys: str, speech: str) -> str:
 @action("where")
 def suggest_centre(ctx: Context, _arg: str = "") -> str:
     """Suggest the centre of the place the caller's area code belongs to, else ask for the postcode."""
-    place = _place_of(ctx.caller)
+    place = place_of(ctx.caller)
     centre = _centre_in(ctx, place) if place else None
     if centre is None:
         return "postcode"
     ctx.data.update(suggested=centre.id, place=place, suggest_name=centre.name)
     return "centre_suggest"
-
-
-def _place_of(number: str | None) -> str | None:
-    """The town of a landline's area code (phonenumbers' geocoder); None for mobiles and unknowns."""
-    if not number:
-        return None
-    try:
-        place = geocoder.description_for_number(phonenumbers.parse(number), "de")
-    except phonenumbers.NumberParseException:
-        return None
-    return place if place and place != "Deutschland" else None
 
 
 def _centre_in(ctx: Context, place: str) -> Centre | None:
