@@ -34,7 +34,7 @@ def record(session: Session, actor: str, entity: str, entity_id: int, action: st
     A plain INSERT, not an ORM object: entries are never read back in the transaction
     that writes them, and the booking hot path writes two per booking.
     """
-    session.execute(_INSERT, {"at": utcnow(), "actor": actor, "entity": entity, "entity_id": entity_id,
+    session.connection().execute(_INSERT, {"at": utcnow(), "actor": actor, "entity": entity, "entity_id": entity_id,
                               "action": action, "before": before, "after": after, "reason": reason})
 
 

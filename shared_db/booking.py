@@ -139,7 +139,8 @@ def hold(session: Session, *, first_slot_id: int, second_slot_id: int | None, ch
         caller_number=caller_number, created_at=now, created_by=actor))
 
 
-# The hot path's statements are built once; SQLAlchemy then only binds and runs them.
+# The hot path's statements are built once and run on the session's connection: SQLAlchemy
+# then only binds and runs them (the ORM's execution layer costs more than the statement).
 _LOCK_PAIR = (
     select(Slot.id, Slot.dose, Slot.centre_id, Slot.vaccine_id, Slot.starts_at, Slot.phone_release_at,
            Slot.phone_taken, Slot.phone_capacity, Slot.online_taken, Slot.online_capacity,
@@ -159,14 +160,14 @@ _BOOKING_COLUMNS = tuple(c.key for c in Booking.__table__.columns if c.key != "i
 def _lock_pair(session: Session, first_slot_id: int, second_slot_id: int | None, code: str):
     """Lock the pair's slot rows in id order; returns {id: row} and whether `code` is already used."""
     ids = sorted({i for i in (first_slot_id, second_slot_id) if i is not None})
-    found = session.execute(_LOCK_PAIR, {"ids": ids, "code": code}).all()
+    found = session.connection().execute(_LOCK_PAIR, {"ids": ids, "code": code}).all()
     return {row.id: row for row in found}, any(row.code_taken for row in found)
 
 
 def _insert_held(session: Session, values: dict) -> Booking:
     """Insert the held booking and return it as a persistent object, without reading it back."""
     values = {key: values.get(key) for key in _BOOKING_COLUMNS}
-    booking = Booking(id=session.scalar(_INSERT_BOOKING, values), **values)
+    booking = Booking(id=session.connection().scalar(_INSERT_BOOKING, values), **values)
     make_transient_to_detached(booking)  # every column is set: the object is exactly the row
     session.add(booking)
     return booking
@@ -192,7 +193,7 @@ def _take_pair(session: Session, first, second, channel: str, now: datetime) -> 
                 take_place(session, second.id, channel, now) if second is not None else None)
     for pool in set(wanted.values()):
         ids = [slot_id for slot_id, p in wanted.items() if p == pool]
-        result = session.execute(_TAKE[pool], {"ids": ids})
+        result = session.connection().execute(_TAKE[pool], {"ids": ids})
         if result.rowcount != len(ids):  # the rows are locked: a mismatch is a bug, never a race
             raise RuntimeError(f"ledger out of step: slots {ids} changed under their lock")
     return wanted[first.id], (wanted[second.id] if second is not None else None)
@@ -281,7 +282,7 @@ def _set_confirmed(session: Session, booking: Booking, person_id: int, actor: st
     """One UPDATE; the loaded object is told the new values as committed state (no second write at flush)."""
     values = {"person_id": person_id, "status": "confirmed", "confirmed_at": now, "hold_expires_at": None,
               "changed_by": actor}
-    session.execute(_CONFIRM, {"booking_id": booking.id, **values})
+    session.connection().execute(_CONFIRM, {"booking_id": booking.id, **values})
     for key, value in values.items():
         set_committed_value(booking, key, value)
 

@@ -125,10 +125,8 @@ def _insert_if_new(session: Session, details: PersonDetails, channel: str, actor
                   postcode=details.postcode, phone=details.phone, language=details.language or "de",
                   priority_group=details.priority_group, name_recording_url=details.name_recording_url,
                   registered_via=channel, created_at=now, retention_until=keep_until, wants_notification=False)
-    insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(Person.__table__)
-    person_id = session.scalar(insert.values(**values)
-                               .on_conflict_do_nothing(index_elements=["name_key", "date_of_birth"])
-                               .returning(Person.__table__.c.id))
+    connection = session.connection()
+    person_id = connection.scalar(_INSERT_IF_NEW[connection.dialect.name], values)
     if person_id is None:
         return None
     # The row we just wrote, made a persistent object without reading it back.
@@ -137,6 +135,14 @@ def _insert_if_new(session: Session, details: PersonDetails, channel: str, actor
     session.add(person)
     audit.record(session, actor, "person", person_id, "registered", after=audit.snapshot_person(person))
     return person
+
+
+# INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect.
+_INSERT_IF_NEW = {
+    name: dialect_insert(Person.__table__).on_conflict_do_nothing(index_elements=["name_key", "date_of_birth"])
+    .returning(Person.__table__.c.id)
+    for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 
 def _apply_contact(person: Person, details: PersonDetails) -> None:
