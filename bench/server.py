@@ -21,11 +21,14 @@ class GunicornSettings:
     workers: int = 4
     threads: int = 4
     timeout: int = 15
+    # --keep-alive 0 as in the Procfile: with kept-alive connections one gthread worker took all
+    # 32 of the load's connections (86 % CPU) while the three others idled (docs/PERFORMANCE.md).
+    keepalive: int = 0
 
     def argv(self, app: str, port: int) -> list[str]:
         return [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--threads", str(self.threads),
-                "--timeout", str(self.timeout), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-                "--backlog", "2048", app]
+                "--timeout", str(self.timeout), "--keep-alive", str(self.keepalive),
+                "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--backlog", "2048", app]
 
 
 def free_port() -> int:

@@ -19,7 +19,7 @@ def gunicorn_settings(size: str, overrides: dict) -> GunicornSettings:
     """Procfile settings at full size (4 workers x 4 threads); a small server for smoke runs."""
     workers = int(overrides.get("web_workers", 1 if size == "smoke" else 4))
     threads = int(overrides.get("web_threads", 4))
-    return GunicornSettings(workers=workers, threads=threads)
+    return GunicornSettings(workers=workers, threads=threads, keepalive=int(overrides.get("web_keepalive", 0)))
 
 
 @contextmanager

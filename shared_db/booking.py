@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shared_db import audit, locks
@@ -29,6 +29,7 @@ from shared_db.errors import (
 from shared_db.models import ACTIVE_STATUSES, Booking, Centre, FreedCapacity, Slot, Vaccine
 from shared_db.pairing import check_pair, validate_pair
 from shared_db.people import PersonDetails, register_person
+from shared_db.session import as_persistent
 from shared_db.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -167,10 +168,7 @@ def _lock_pair(session: Session, first_slot_id: int, second_slot_id: int | None,
 def _insert_held(session: Session, values: dict) -> Booking:
     """Insert the held booking and return it as a persistent object, without reading it back."""
     values = {key: values.get(key) for key in _BOOKING_COLUMNS}
-    booking = Booking(id=session.connection().scalar(_INSERT_BOOKING, values), **values)
-    make_transient_to_detached(booking)  # every column is set: the object is exactly the row
-    session.add(booking)
-    return booking
+    return as_persistent(session, Booking, {"id": session.connection().scalar(_INSERT_BOOKING, values), **values})
 
 
 def _pool_with_room(row, channel: str, now: datetime) -> str | None:

@@ -10,11 +10,13 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shared_db.models import CallbackRequest, CallSession, QueueEntry, Setting
+from shared_db.session import as_persistent
 from shared_db.types import utcnow
 
 # Settings (table `settings`) that switch new callers to callbacks, with their defaults.
@@ -37,9 +39,17 @@ def request_key(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
 
 
+_LOCK_CALL = select(CallSession.__table__).where(CallSession.call_sid == bindparam("sid")).with_for_update()
+
+
 def lock_call(session: Session, call_sid: str) -> CallSession | None:
-    """The call's state under a row lock, so two copies of one request run one after the other."""
-    return session.get(CallSession, call_sid, with_for_update=True, populate_existing=True)
+    """The call's state under a row lock, so two copies of one request run one after the other.
+
+    Every IVR step starts here: a Core SELECT ... FOR UPDATE, made the session's object
+    without the ORM's loading machinery (a third of a step's CPU before).
+    """
+    row = session.connection().execute(_LOCK_CALL, {"sid": call_sid}).mappings().first()
+    return as_persistent(session, CallSession, dict(row)) if row is not None else None
 
 
 def start_call(session: Session, call_sid: str, from_number: str | None, state: str, language: str,
@@ -57,13 +67,22 @@ def start_call(session: Session, call_sid: str, from_number: str | None, state: 
     return call
 
 
+_SAVE_TURN = update(CallSession.__table__).where(CallSession.call_sid == bindparam("sid"))
+
+
 def save_turn(call: CallSession, *, state: str, data: dict, key: str, response: str,
               now: datetime | None = None) -> None:
-    """Store the new state and the answer given, so a retry of the same request gets it again."""
-    call.state, call.data, call.language = state, copy.deepcopy(data), data.get("lang", call.language)
-    call.last_request_key, call.last_response = key, response
-    call.step += 1
-    call.updated_at = now or utcnow()
+    """Store the new state and the answer given, so a retry of the same request gets it again.
+
+    Every IVR step ends here: one UPDATE on the session's connection, and the loaded
+    object is told the new values as committed state, so the ORM has nothing left to flush.
+    """
+    values = {"state": state, "data": copy.deepcopy(data), "language": data.get("lang", call.language),
+              "last_request_key": key, "last_response": response, "step": call.step + 1,
+              "updated_at": now or utcnow()}
+    object_session(call).connection().execute(_SAVE_TURN, {"sid": call.call_sid, **values})
+    for name, value in values.items():
+        set_committed_value(call, name, value)
 
 
 def end_call(call: CallSession, status: str, now: datetime | None = None) -> None:

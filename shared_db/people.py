@@ -9,11 +9,12 @@ import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from shared_db import audit
 from shared_db.errors import InvalidInput
 from shared_db.models import Person
+from shared_db.session import as_persistent
 from shared_db.types import utcnow
 
 DEFAULT_RETENTION_DAYS = 14
@@ -99,11 +100,17 @@ def register_person(session: Session, details: PersonDetails, channel: str, acto
                     keep_until: date) -> tuple[Person, bool]:
     """Register or update a person kept at least until `keep_until`; returns (person, newly registered)."""
     validate_details(details, now.date())
-    person = _insert_if_new(session, details, channel, actor, now, keep_until)
-    if person is not None:
-        return person, True
-    # Known already. Under the row lock, so two channels updating one person take turns.
-    person = find_person(session, details.name, details.date_of_birth, for_update=True)
+    person = None
+    for _ in range(2):  # a second round only if the known row was purged in between
+        created = _insert_if_new(session, details, channel, actor, now, keep_until)
+        if created is not None:
+            return created, True
+        # Known already. Under the row lock, so two channels updating one person take turns.
+        person = find_person(session, details.name, details.date_of_birth, for_update=True)
+        if person is not None:
+            break
+    if person is None:
+        raise RuntimeError("a person row vanished twice while being registered")
     before = audit.snapshot_person(person)
     _apply_contact(person, details)
     if session.is_modified(person):
@@ -129,10 +136,7 @@ def _insert_if_new(session: Session, details: PersonDetails, channel: str, actor
     person_id = connection.scalar(_INSERT_IF_NEW[connection.dialect.name], values)
     if person_id is None:
         return None
-    # The row we just wrote, made a persistent object without reading it back.
-    person = Person(id=person_id, **values)
-    make_transient_to_detached(person)
-    session.add(person)
+    person = as_persistent(session, Person, {"id": person_id, **values})  # the row we wrote, not read back
     audit.record(session, actor, "person", person_id, "registered", after=audit.snapshot_person(person))
     return person
 

@@ -7,7 +7,9 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -62,6 +64,26 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def as_persistent(session: Session, cls, values: dict):
+    """A row read or written with Core, as the session's persistent object, without the ORM reading it.
+
+    `values` must hold every column. An object already in the session is refreshed
+    (as populate_existing would); otherwise a new one joins the session as if loaded.
+    Hot paths use this to skip the ORM's loading and flushing machinery.
+    """
+    mapper = cls.__mapper__
+    key = identity_key(cls, tuple(values[c.key] for c in mapper.primary_key))
+    obj = session.identity_map.get(key)
+    if obj is None:
+        obj = cls(**values)
+        make_transient_to_detached(obj)
+        session.add(obj)
+    else:
+        for name, value in values.items():
+            set_committed_value(obj, name, value)
+    return obj
 
 
 def alembic_config(url: str):
