@@ -143,11 +143,12 @@ class RawSqlBooker:
 
     @staticmethod
     def _hold(conn, first: int, second: int, now):
+        code = new_code()
         rows = conn.execute(
             "SELECT s.id, s.online_taken < s.online_capacity, v.doses, c.timezone,"
             " EXISTS (SELECT 1 FROM bookings WHERE code = %s)"
             " FROM slots s JOIN vaccines v ON v.id = s.vaccine_id JOIN centres c ON c.id = s.centre_id"
-            " WHERE s.id IN (%s, %s) ORDER BY s.id FOR UPDATE OF s", (new_code(), first, second)).fetchall()
+            " WHERE s.id IN (%s, %s) ORDER BY s.id FOR UPDATE OF s", (code, first, second)).fetchall()
         if not all(row[1] for row in rows):
             return None
         conn.execute("UPDATE slots SET online_taken = online_taken + 1"
@@ -156,7 +157,7 @@ class RawSqlBooker:
             "INSERT INTO bookings (code, first_slot_id, first_pool, second_slot_id, second_pool, status, channel,"
             " hold_expires_at, created_at, created_by) VALUES (%s, %s, 'online', %s, 'online', 'held', 'online',"
             " %s, %s, 'bench:raw') RETURNING id",
-            (new_code(), first, second, now + timedelta(minutes=3), now)).fetchone()[0]
+            (code, first, second, now + timedelta(minutes=3), now)).fetchone()[0]
 
     @staticmethod
     def _confirm(conn, booking_id: int, name: str, i: int, now) -> None:

@@ -28,8 +28,8 @@ from shared_db.errors import (
 )
 from shared_db.models import ACTIVE_STATUSES, Booking, Centre, FreedCapacity, Slot, Vaccine
 from shared_db.pairing import check_pair, validate_pair
-from shared_db.people import PersonDetails, register_person
-from shared_db.session import as_persistent
+from shared_db.people import PersonDetails, keep_at_least_until, register_person
+from shared_db.session import as_persistent, core_written
 from shared_db.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -168,7 +168,8 @@ def _lock_pair(session: Session, first_slot_id: int, second_slot_id: int | None,
 def _insert_held(session: Session, values: dict) -> Booking:
     """Insert the held booking and return it as a persistent object, without reading it back."""
     values = {key: values.get(key) for key in _BOOKING_COLUMNS}
-    return as_persistent(session, Booking, {"id": session.connection().scalar(_INSERT_BOOKING, values), **values})
+    return as_persistent(session, Booking, {"id": session.connection().scalar(_INSERT_BOOKING, values), **values},
+                         inserted=True)
 
 
 def _pool_with_room(row, channel: str, now: datetime) -> str | None:
@@ -256,6 +257,7 @@ def confirm(session: Session, booking_id: int, *, details: PersonDetails, actor:
         _set_confirmed(session, booking, person.id, actor, now)
     else:
         _mark_confirmed(session, booking, person.id, actor, now)
+        keep_at_least_until(person, keep_until)
     audit.record(session, actor, "booking", booking.id, "confirmed", before, audit.snapshot_booking(booking))
     return booking
 
@@ -283,6 +285,7 @@ def _set_confirmed(session: Session, booking: Booking, person_id: int, actor: st
     session.connection().execute(_CONFIRM, {"booking_id": booking.id, **values})
     for key, value in values.items():
         set_committed_value(booking, key, value)
+    core_written(session, booking)
 
 
 def _mark_confirmed(session: Session, booking: Booking, person_id: int, actor: str, now: datetime) -> None:

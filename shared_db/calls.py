@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shared_db.models import CallbackRequest, CallSession, QueueEntry, Setting
-from shared_db.session import as_persistent
+from shared_db.session import as_persistent, core_written
 from shared_db.types import utcnow
 
 # Settings (table `settings`) that switch new callers to callbacks, with their defaults.
@@ -80,9 +80,12 @@ def save_turn(call: CallSession, *, state: str, data: dict, key: str, response: 
     values = {"state": state, "data": copy.deepcopy(data), "language": data.get("lang", call.language),
               "last_request_key": key, "last_response": response, "step": call.step + 1,
               "updated_at": now or utcnow()}
-    object_session(call).connection().execute(_SAVE_TURN, {"sid": call.call_sid, **values})
+    session = object_session(call)
+    if session.connection().execute(_SAVE_TURN, {"sid": call.call_sid, **values}).rowcount != 1:
+        raise RuntimeError("the call's row vanished under its lock")
     for name, value in values.items():
         set_committed_value(call, name, value)
+    core_written(session, call)
 
 
 def end_call(call: CallSession, status: str, now: datetime | None = None) -> None:

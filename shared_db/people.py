@@ -86,7 +86,8 @@ def validate_details(details: PersonDetails, today: date) -> None:
 def find_person(session: Session, name: str, date_of_birth: date, for_update: bool = False) -> Person | None:
     """The person with this normalised name and birth date, if registered."""
     query = select(Person).where(Person.name_key == name_key(name), Person.date_of_birth == date_of_birth)
-    return session.scalar(query.with_for_update() if for_update else query)
+    # FOR NO KEY UPDATE: serialises updates of the person without blocking rows that refer to them.
+    return session.scalar(query.with_for_update(key_share=True) if for_update else query)
 
 
 def register(session: Session, details: PersonDetails, channel: str, actor: str,
@@ -98,7 +99,11 @@ def register(session: Session, details: PersonDetails, channel: str, actor: str,
 
 def register_person(session: Session, details: PersonDetails, channel: str, actor: str, now: datetime,
                     keep_until: date) -> tuple[Person, bool]:
-    """Register or update a person kept at least until `keep_until`; returns (person, newly registered)."""
+    """Register or update a person; returns (person, newly registered).
+
+    A new person is written with `keep_until` as their deletion date; a known one keeps
+    theirs until the caller calls keep_at_least_until (after the booking succeeded).
+    """
     validate_details(details, now.date())
     person = None
     for _ in range(2):  # a second round only if the known row was purged in between
@@ -116,9 +121,13 @@ def register_person(session: Session, details: PersonDetails, channel: str, acto
     if session.is_modified(person):
         session.flush()
         audit.record(session, actor, "person", person.id, "updated", before, audit.snapshot_person(person))
-    if keep_until > person.retention_until:  # the deadline is not personal data: not audited
-        person.retention_until = keep_until
     return person, False
+
+
+def keep_at_least_until(person: Person, keep_until: date) -> None:
+    """Push the person's deletion date out (never in); not audited, it is not personal data."""
+    if keep_until > person.retention_until:
+        person.retention_until = keep_until
 
 
 def _insert_if_new(session: Session, details: PersonDetails, channel: str, actor: str, now: datetime,
@@ -136,7 +145,7 @@ def _insert_if_new(session: Session, details: PersonDetails, channel: str, actor
     person_id = connection.scalar(_INSERT_IF_NEW[connection.dialect.name], values)
     if person_id is None:
         return None
-    person = as_persistent(session, Person, {"id": person_id, **values})  # the row we wrote, not read back
+    person = as_persistent(session, Person, {"id": person_id, **values}, inserted=True)  # the row we wrote, not read back
     audit.record(session, actor, "person", person_id, "registered", after=audit.snapshot_person(person))
     return person
 

@@ -333,3 +333,48 @@ def test_every_change_is_audited_with_before_and_after(sessions, setup):
         assert entries[1].before["status"] == "confirmed" and entries[1].after["status"] == "cancelled"
         person_entry = s.scalar(select(AuditEntry).where(AuditEntry.entity == "person"))
         assert "Erna" not in str(person_entry.after)  # personal values are not copied into the log
+
+
+# --------------------------------------------------------------------------- the session after a rollback
+# The hot path writes with Core and tells the ORM the result (shared_db.session.as_persistent);
+# a rollback must leave the session telling the truth, as the ORM's own writes would.
+
+
+def test_a_rolled_back_confirm_inside_a_savepoint_leaves_the_hold_held_in_the_session(sessions, setup):
+    with sessions.begin() as s:
+        held = hold(s, setup["first"], setup["second"])
+    with sessions.begin() as s:
+        s.get(Booking, held.id)  # loaded before the savepoint, as the API's own_hold does
+        with pytest.raises(RuntimeError), s.begin_nested():
+            booking.confirm(s, held.id, details=b.details(), actor="t", now=b.NOW)
+            raise RuntimeError("something after the confirm failed")
+        again = s.get(Booking, held.id)
+        assert again.status == "held" and again.person_id is None
+        booking.cancel(s, held.id, actor="t", reason="caller hung up", now=b.NOW)  # what the IVR then does
+    with sessions.begin() as s:
+        assert s.get(Booking, held.id).status == "cancelled"
+    assert_consistent(sessions)
+
+
+def test_a_hold_rolled_back_with_its_transaction_is_no_longer_in_the_session(sessions, setup):
+    with sessions() as s:
+        with pytest.raises(RuntimeError), s.begin():
+            held = hold(s, setup["first"], setup["second"])
+            raise RuntimeError("the request failed after the hold")
+        assert held not in s and held.code  # detached with its values, as an ORM-flushed row would be
+    assert counters(sessions, setup["first"].id) == (0, 0)
+
+
+def test_a_refused_second_booking_does_not_keep_the_person_longer(sessions, setup):
+    with sessions.begin() as s:
+        first = booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+                             details=b.details(), channel="phone", actor="t", now=b.NOW, caller_number=CALLER)
+        keep = first.person.retention_until
+    with sessions.begin() as s:
+        far = b.pair(s, s.get(Centre, setup["centre"]), b.vaccine(s), DAY + timedelta(days=60))
+    with sessions.begin() as s:
+        held = hold(s, *far, caller=None)
+        with pytest.raises(PersonAlreadyBooked):  # caught: the rest of the transaction commits
+            booking.confirm(s, held.id, details=b.details(), actor="t", now=b.NOW)
+    with sessions.begin() as s:
+        assert s.get(Booking, first.id).person.retention_until == keep
