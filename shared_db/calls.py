@@ -46,8 +46,9 @@ def lock_call(session: Session, call_sid: str) -> CallSession | None:
     """The call's state under a row lock, so two copies of one request run one after the other.
 
     Every IVR step starts here: a Core SELECT ... FOR UPDATE, made the session's object
-    without the ORM's loading machinery (a third of a step's CPU before).
+    without the ORM's loading machinery (about a tenth of a step's CPU before).
     """
+    session.flush()  # changes pending on a loaded copy are written first, as session.get would
     row = session.connection().execute(_LOCK_CALL, {"sid": call_sid}).mappings().first()
     return as_persistent(session, CallSession, dict(row)) if row is not None else None
 

@@ -378,3 +378,16 @@ def test_a_refused_second_booking_does_not_keep_the_person_longer(sessions, setu
             booking.confirm(s, held.id, details=b.details(), actor="t", now=b.NOW)
     with sessions.begin() as s:
         assert s.get(Booking, first.id).person.retention_until == keep
+
+
+def test_locking_a_call_again_keeps_a_change_made_to_it(sessions):
+    from shared_db import calls
+    from shared_db.models import CallSession
+
+    with sessions.begin() as s:
+        calls.start_call(s, "CA-keep", None, "home", "de", b.NOW)
+    with sessions.begin() as s:
+        calls.end_call(calls.lock_call(s, "CA-keep"), "completed", b.NOW)
+        calls.lock_call(s, "CA-keep")  # a second lock in the same unit of work must not drop the change
+    with sessions.begin() as s:
+        assert s.get(CallSession, "CA-keep").end_status == "completed"
