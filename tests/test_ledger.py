@@ -344,12 +344,11 @@ def test_a_rolled_back_confirm_inside_a_savepoint_leaves_the_hold_held_in_the_se
     with sessions.begin() as s:
         held = hold(s, setup["first"], setup["second"])
     with sessions.begin() as s:
-        s.get(Booking, held.id)  # loaded before the savepoint, as the API's own_hold does
+        loaded = s.get(Booking, held.id)  # loaded and kept before the savepoint, as the API's own_hold does
         with pytest.raises(RuntimeError), s.begin_nested():
             booking.confirm(s, held.id, details=b.details(), actor="t", now=b.NOW)
             raise RuntimeError("something after the confirm failed")
-        again = s.get(Booking, held.id)
-        assert again.status == "held" and again.person_id is None
+        assert s.get(Booking, held.id) is loaded and loaded.status == "held" and loaded.person_id is None
         booking.cancel(s, held.id, actor="t", reason="caller hung up", now=b.NOW)  # what the IVR then does
     with sessions.begin() as s:
         assert s.get(Booking, held.id).status == "cancelled"
