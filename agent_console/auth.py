@@ -19,7 +19,7 @@ from werkzeug.security import generate_password_hash
 from agent_console.blueprint import bp
 from agent_console.helpers import now, work
 from agent_console.i18n import t
-from shared_db.accounts import password_matches
+from shared_db.access.accounts import password_matches
 from shared_db.models import User
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from agent_console import twilio_rest
 from agent_console.blueprint import bp
 from agent_console.helpers import flash_error, now, user_id, work
 from agent_console.i18n import t
-from shared_db import console_callbacks, console_queue
+from shared_db.calls import callbacks as callback_requests, queue as queue_entries
 from shared_db.errors import LedgerError
 from shared_db.models import CallbackRequest, User
 from shared_db.people import mask_phone
@@ -19,16 +19,16 @@ STATUSES = ("ready", "busy")
 @bp.route("/queue")
 def queue():
     with work() as s:
-        return render_template("console/queue.html", waiting=console_queue.waiting(s, now()),
-                               calls=console_queue.current_calls(s, user_id()),
-                               outcomes=console_queue.CALL_OUTCOMES)
+        return render_template("console/queue.html", waiting=queue_entries.waiting(s, now()),
+                               calls=queue_entries.current_calls(s, user_id()),
+                               outcomes=queue_entries.CALL_OUTCOMES)
 
 
 @bp.route("/queue.json")
 def queue_json():
     """The waiting callers for the queue page's short polling (numbers masked)."""
     with work() as s:
-        rows = console_queue.waiting(s, now())
+        rows = queue_entries.waiting(s, now())
         return jsonify(count=len(rows), longest=rows[0].wait_seconds if rows else 0,
                        waiting=[{"position": w.position, "number": mask_phone(w.entry.from_number),
                                  "language": w.entry.language, "wait": w.wait_seconds} for w in rows[:50]])
@@ -38,7 +38,7 @@ def queue_json():
 def take_next():
     """Connect the longest-waiting caller to this agent by redirecting the caller's call to a <Dial>."""
     with work() as s:
-        entry = console_queue.take_next(s, user_id(), now())
+        entry = queue_entries.take_next(s, user_id(), now())
         if entry is None:
             flash(t("queue.empty"), "ok")
             return redirect(url_for("console.queue"))
@@ -47,7 +47,7 @@ def take_next():
         twilio_rest.redirect_call(call_sid, "console.twiml_connect", entry_id=entry_id)
     except twilio_rest.CallFailed as exc:
         with work() as s:
-            console_queue.redirect_failed(s, entry_id, user_id(), exc.gone)
+            queue_entries.redirect_failed(s, entry_id, user_id(), exc.gone)
         flash_error(t("queue.caller_gone") if exc.gone else t("queue.twilio_failed"))
         return redirect(url_for("console.queue"))
     with work() as s:
@@ -60,7 +60,7 @@ def take_next():
 def call_outcome(entry_id: int):
     try:
         with work() as s:
-            console_queue.record_call_outcome(s, entry_id, user_id(), request.form.get("outcome", ""),
+            queue_entries.record_call_outcome(s, entry_id, user_id(), request.form.get("outcome", ""),
                                               request.form.get("note", ""))
             s.get(User, user_id()).status = "ready"
         flash(t("queue.outcome_saved"), "ok")
@@ -87,14 +87,14 @@ def set_status():
 @bp.route("/callbacks")
 def callbacks():
     with work() as s:
-        return render_template("console/callbacks.html", rows=console_callbacks.listing(s, now()), at=now(),
-                               outcomes=console_callbacks.OUTCOMES, me=user_id())
+        return render_template("console/callbacks.html", rows=callback_requests.listing(s, now()), at=now(),
+                               outcomes=callback_requests.OUTCOMES, me=user_id())
 
 
 @bp.route("/callbacks/next", methods=["POST"])
 def claim_next_callback():
     with work() as s:
-        row = console_callbacks.claim_next(s, user_id(), now())
+        row = callback_requests.claim_next(s, user_id(), now())
     flash(t("callbacks.claimed") if row else t("callbacks.none"), "ok")
     return redirect(url_for("console.callbacks") + (f"#cb-{row.id}" if row else ""))
 
@@ -102,7 +102,7 @@ def claim_next_callback():
 @bp.route("/callbacks/<int:request_id>/claim", methods=["POST"])
 def claim_callback(request_id: int):
     with work() as s:
-        won = console_callbacks.claim(s, request_id, user_id(), now())
+        won = callback_requests.claim(s, request_id, user_id(), now())
     flash(t("callbacks.claimed"), "ok") if won else flash_error(t("callbacks.taken"))
     return redirect(url_for("console.callbacks") + f"#cb-{request_id}")
 
@@ -133,7 +133,7 @@ def _ring(target: tuple[str, int], back: str):
 def callback_outcome(request_id: int):
     try:
         with work() as s:
-            console_callbacks.record_outcome(s, request_id, user_id(), request.form.get("outcome", ""), now(),
+            callback_requests.record_outcome(s, request_id, user_id(), request.form.get("outcome", ""), now(),
                                              request.form.get("note", "").strip())
         flash(t("callbacks.saved"), "ok")
     except LedgerError:

@@ -7,7 +7,7 @@ from agent_console.blueprint import bp
 from agent_console.calls_views import _ring
 from agent_console.helpers import flash_error, int_arg, now, user_id, work
 from agent_console.i18n import t
-from shared_db import claims, fill_tasks
+from shared_db.operations import claims, fill_tasks
 from shared_db.errors import LedgerError
 from shared_db.models import FreedCapacity
 

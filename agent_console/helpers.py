@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from sqlalchemy.orm import Session
 
-from hotline import db
+from services import db
 from shared_db.types import utcnow
 
 BERLIN = ZoneInfo("Europe/Berlin")

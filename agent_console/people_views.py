@@ -8,12 +8,14 @@ from sqlalchemy import select
 from agent_console.blueprint import bp
 from agent_console.helpers import actor, flash_error, now, parse_date, user_id, work
 from agent_console.i18n import t
-from shared_db import audit, booking as ledger, console_queries, outbox
-from shared_db.console_queue import current_calls
-from shared_db.eligibility import Facts, assess, invitation_matches, load_rules
+from shared_db import audit, ledger
+from shared_db.messages import outbox
+from shared_db.people import lookup as console_queries
+from shared_db.calls.queue import current_calls
+from shared_db.people.eligibility import Facts, assess, invitation_matches, load_rules
 from shared_db.errors import InvalidInput, LedgerError, PersonAlreadyBooked
 from shared_db.models import ACTIVE_STATUSES, Booking, Centre, Person, Slot, Vaccine
-from shared_db.pairing import find_offers
+from shared_db.ledger.pairing import find_offers
 from shared_db.people import PersonDetails, name_key, normalise_phone
 
 

@@ -10,7 +10,8 @@ from agent_console.auth import supervisor_required
 from agent_console.blueprint import bp
 from agent_console.helpers import BERLIN, actor, flash_error, now, parse_date, work
 from agent_console.i18n import t
-from shared_db import daily_report, phantoms, settings, wallboard
+from shared_db import settings
+from shared_db.operations import daily_report, phantoms, wallboard
 from shared_db.errors import InvalidInput, LedgerError
 from shared_db.models import Centre
 

@@ -27,12 +27,12 @@ from bench.core import Result, Settings, Unavailable, benchmark, ratio
 from bench.loadgen import SignedClient
 from bench.pgdb import fresh_database
 from bench.server import app_env
-from shared_db import booking as ledger
-from shared_db.api_clients import create_client
-from shared_db.checks import ledger_problems
+from shared_db import ledger
+from shared_db.access.api_clients import create_client
+from shared_db.ledger.checks import ledger_problems
 from shared_db.models import Booking, CampaignWindow, Notification, Person, PriorityGroup, QueueEntry
 from shared_db.session import make_engine, make_sessionmaker, transaction
-from shared_db.slots import new_slot
+from shared_db.ledger.slots import new_slot
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CENTRES = (("Impfzentrum Bielefeld", "Bielefeld", "33602"), ("Impfzentrum Münster", "Münster", "48143"),

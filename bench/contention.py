@@ -18,9 +18,9 @@ from bench import seed
 from bench.core import Result, Settings, benchmark, percentiles, ratio
 from bench.pgdb import fresh_database, libpq_url
 from bench.workers import run_parallel
-from shared_db.booking import book, confirm, hold
-from shared_db.checks import ledger_problems
-from shared_db.codes import new_code
+from shared_db.ledger import book, confirm, hold
+from shared_db.ledger.checks import ledger_problems
+from shared_db.ledger.codes import new_code
 from shared_db.errors import SlotUnavailable
 from shared_db.models import Booking, Slot
 from shared_db.session import make_engine, make_sessionmaker, transaction

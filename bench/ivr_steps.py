@@ -17,7 +17,7 @@ from bench.core import Result, Settings, Unavailable, benchmark, ratio
 from bench.loadgen import SignedClient
 from bench.pgdb import fresh_database
 from bench.server import app_env
-from shared_db.checks import ledger_problems
+from shared_db.ledger.checks import ledger_problems
 from shared_db.models import Booking
 from shared_db.session import make_engine, make_sessionmaker, transaction
 
@@ -77,7 +77,7 @@ def call(client: SignedClient, number: int) -> bool:
 
 def seed_world(url: str, slot_capacity: int, days: int) -> None:
     """The demo centres (Bielefeld among them) with a week of generous slots."""
-    from shared_db.demo import seed_demo
+    from shared_db.operations.demo import seed_demo
 
     engine = make_engine(url)
     with transaction(make_sessionmaker(engine)) as session:

@@ -54,7 +54,7 @@ def seed_database(url: str) -> None:
     """Demo centres and slots, so the IVR has a world to answer from."""
     from datetime import date
 
-    from shared_db.demo import seed_demo
+    from shared_db.operations.demo import seed_demo
     from shared_db.session import make_engine, make_sessionmaker, transaction
 
     engine = make_engine(url)

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from bench import seed
 from bench.pgdb import fresh_database
-from shared_db.booking import book
+from shared_db.ledger import book
 from shared_db.session import make_engine, make_sessionmaker, transaction
 
 

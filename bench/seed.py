@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from shared_db.models import Centre, CentrePostcode, Vaccine
 from shared_db.people import PersonDetails
-from shared_db.reference import ensure_reference_data
-from shared_db.slots import new_slot
+from shared_db.people.reference import ensure_reference_data
+from shared_db.ledger.slots import new_slot
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -79,5 +79,5 @@ def app_has_route(path: str) -> bool:
 
     app = create_app(TestConfig("sqlite://"))
     found = any(rule.rule == path for rule in app.url_map.iter_rules())
-    app.extensions["hotline.db"].engine.dispose()
+    app.extensions["services.db"].engine.dispose()
     return found

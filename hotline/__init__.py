@@ -23,8 +23,8 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from hotline import db, queueing
-    from hotline.jobs import notifier
+    from services import db, queueing
+    from services.jobs import notifier
 
     db.init_app(app)
     queueing.configure(app.config["DATABASE_URL"], app.config["REDIS_URL"])
@@ -34,8 +34,9 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     import agent_console
     import ivr
+    import notifications
     import online_api
-    from hotline import health, notifications
+    from hotline import health
 
     health.init_app(app)
     notifications.init_app(app)

@@ -45,7 +45,7 @@ def migrate_command() -> None:
 @click.option("--days", default=14, show_default=True, help="days of first-dose slots")
 def seed_demo_command(days: int) -> None:
     """Load demo centres, slots, campaign and console users into an empty database."""
-    from shared_db.demo import seed_demo
+    from shared_db.operations.demo import seed_demo
 
     with transaction(_sessions()) as session:
         counts = seed_demo(session, date.today(), days=days)
@@ -56,7 +56,7 @@ def seed_demo_command(days: int) -> None:
 @click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
 def import_slots_command(csv_file) -> None:
     """Import slots from CSV: all rows are checked first; any bad row rejects the whole file."""
-    from shared_db.slot_import import ImportRejected, import_slots
+    from shared_db.ledger.slot_import import ImportRejected, import_slots
 
     def progress(rows):
         with click.progressbar(rows, label="checking rows", file=sys.stderr) as bar:
@@ -75,13 +75,13 @@ def import_slots_command(csv_file) -> None:
 @click.option("--dry-run", is_flag=True, help="only count what would be deleted")
 def purge_command(dry_run: bool) -> None:
     """Delete personal data that is past its retention period (counts only are kept)."""
-    from shared_db.retention import purge
+    from shared_db.operations.retention import purge
 
     with transaction(_sessions()) as session:
         report = purge(session, after_appointment_days=current_app.config["COMPLETED_RETENTION_DAYS"],
                        dry_run=dry_run)
         if not dry_run:
-            from shared_db.api_clients import purge_idempotency_records
+            from shared_db.access.api_clients import purge_idempotency_records
 
             purge_idempotency_records(session)  # the online API's stored answers, past retries
     verb = "would delete" if dry_run else "deleted"
@@ -93,7 +93,7 @@ def purge_command(dry_run: bool) -> None:
 @click.option("--burst", is_flag=True, help="work until the queue is empty, then stop (no periodic jobs)")
 def worker_command(burst: bool) -> None:
     """Run the rq worker with rq's scheduler and the periodic jobs (needs REDIS_URL)."""
-    from hotline.jobs.worker import run_worker
+    from services.jobs.worker import run_worker
 
     if not current_app.config["REDIS_URL"]:
         raise click.UsageError("REDIS_URL is not set: without Redis, jobs run in-process after each commit")
@@ -103,7 +103,7 @@ def worker_command(burst: bool) -> None:
 @main.command("sweep")
 def sweep_command() -> None:
     """Run the periodic jobs once, here (hold sweep, outbox, phone quota, reminders): for setups without Redis."""
-    from hotline.jobs.worker import periodic_jobs
+    from services.jobs.worker import periodic_jobs
 
     for func, _timing in periodic_jobs():
         if func.__name__ != "purge_nightly":  # the purge has its own command
@@ -114,7 +114,7 @@ def sweep_command() -> None:
 @click.option("--failed", "show_failed", is_flag=True, help="list messages that finally failed")
 def outbox_command(show_failed: bool) -> None:
     """Count outgoing messages by state; with --failed, list the failures (numbers masked)."""
-    from shared_db import outbox
+    from shared_db.messages import outbox
     from shared_db.people import mask_phone
 
     with transaction(_sessions()) as session:
@@ -126,7 +126,7 @@ def outbox_command(show_failed: bool) -> None:
 @main.command("check")
 def check_command() -> None:
     """Check that every pool's counter matches the bookings holding it."""
-    from shared_db.checks import ledger_problems
+    from shared_db.ledger.checks import ledger_problems
 
     with transaction(_sessions()) as session:
         problems = ledger_problems(session)
@@ -149,7 +149,7 @@ def users_group() -> None:
 @click.password_option()
 def users_add(username: str, role: str, display_name: str | None, phone: str | None, password: str) -> None:
     """Create a console account."""
-    from shared_db.accounts import add_user
+    from shared_db.access.accounts import add_user
     from shared_db.errors import InvalidInput
 
     try:
@@ -196,7 +196,7 @@ def api_keys_group() -> None:
 @click.argument("name")
 def api_keys_add(name: str) -> None:
     """Create a client and print its key once; only a hash is stored."""
-    from shared_db.api_clients import create_client
+    from shared_db.access.api_clients import create_client
     from shared_db.errors import InvalidInput
 
     try:
@@ -213,7 +213,7 @@ def api_keys_add(name: str) -> None:
 @click.argument("name_or_prefix")
 def api_keys_revoke(name_or_prefix: str) -> None:
     """Revoke a client's key at once (by client name or key prefix)."""
-    from shared_db.api_clients import revoke
+    from shared_db.access.api_clients import revoke
     from shared_db.errors import InvalidInput
 
     try:
@@ -228,7 +228,7 @@ def api_keys_revoke(name_or_prefix: str) -> None:
 @api_keys_group.command("list")
 def api_keys_list() -> None:
     """Show clients with key prefix and state (never the keys)."""
-    from shared_db.api_clients import list_clients
+    from shared_db.access.api_clients import list_clients
 
     with transaction(_sessions()) as session:
         for c in list_clients(session):
@@ -256,7 +256,7 @@ def demo_command(port: int, no_serve: bool) -> None:
     _embedded_defaults(port)
     app = create_app()
     migrate(app.config["DATABASE_URL"])
-    from shared_db.demo import DEMO_PASSWORDS, seed_demo
+    from shared_db.operations.demo import DEMO_PASSWORDS, seed_demo
     from shared_db.models import Centre
 
     with transaction(make_sessionmaker(make_engine(app.config["DATABASE_URL"]))) as session:

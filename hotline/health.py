@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, current_app, jsonify
 from sqlalchemy import text
 
-from hotline import db
+from services import db
+from services.metrics import add_metrics
 
 bp = Blueprint("health", __name__)
 
@@ -34,7 +35,7 @@ def metrics():
 
 def ledger_metrics() -> list[str]:
     """Bookings, free places and outbox backlog, read from the database at scrape time."""
-    from shared_db import stats
+    from shared_db.operations import stats
     from shared_db.types import utcnow
 
     session = db.session()
@@ -49,11 +50,6 @@ def ledger_metrics() -> list[str]:
     lines += ["# HELP hotline_notifications Outbox rows by status.", "# TYPE hotline_notifications gauge"]
     lines += [f'hotline_notifications{{status="{s}"}} {n}' for s, n in sorted(outbox.items())]
     return lines
-
-
-def add_metrics(app: Flask, collect) -> None:
-    """Register a function returning Prometheus text lines."""
-    app.extensions.setdefault("hotline.metrics", []).append(collect)
 
 
 def _database_ok() -> str:

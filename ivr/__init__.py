@@ -4,7 +4,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the IVR's webhooks and its queue figures on /metrics."""
-    from hotline.health import add_metrics
+    from services.metrics import add_metrics
     from ivr import webhooks
     from ivr.metrics import queue_metrics
 

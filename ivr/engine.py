@@ -16,7 +16,7 @@ from ivr import flow
 from ivr.inputs import digits_from, matches, say_birth, say_code, say_day, say_when
 from ivr.steps import ACTIONS, CONDITIONS, HANDLERS, Context, Retry, Settings, load_all
 from ivr.twiml import Turn, Urls, render
-from shared_db import booking, calls
+from shared_db import calls, ledger as booking
 from shared_db.errors import InvalidInput
 from shared_db.models import Booking
 from shared_db.people import normalise_phone

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time, get_month_names
 
 import voice_prompts as vp
-from shared_db.codes import spoken_groups
+from shared_db.ledger.codes import spoken_groups
 
 LOCALES = {"de": "de_DE", "en": "en_GB", "tr": "tr_TR"}
 OLDEST_AGE = 115  # years: an older date of birth is a typing mistake

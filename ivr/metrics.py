@@ -1,7 +1,7 @@
 """Prometheus figures of the phone line: queue length, answered and abandoned calls, callbacks, estimate."""
 from __future__ import annotations
 
-from hotline import db
+from services import db
 from shared_db import calls
 from shared_db.types import utcnow
 

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, request
 from twilio.request_validator import RequestValidator
 
 import voice_prompts as vp
-from hotline import db
+from services import db
 from ivr import engine, twiml
 from ivr.steps import Settings
 from shared_db import calls

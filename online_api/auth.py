@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 
-from hotline import db
+from services import db
 from online_api.openapi import API_KEY_HEADER, END_USER_IP_HEADER
-from shared_db.api_clients import authenticate
+from shared_db.access.api_clients import authenticate
 
 DEFAULT_CLIENT_LIMIT = "1200/minute"
 DEFAULT_END_USER_LIMIT = "30/minute"

@@ -9,7 +9,7 @@ from flask import request
 from online_api.problems import invalid
 from online_api.queries import local_today
 from online_api.validation import errors_for, parse_date
-from shared_db.codes import clean_code, is_valid_code
+from shared_db.ledger.codes import clean_code, is_valid_code
 from shared_db.types import utcnow
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared_db.models import Centre, CentrePostcode, Slot, Vaccine
-from shared_db.pairing import Offer, find_offers
+from shared_db.ledger.pairing import Offer, find_offers
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

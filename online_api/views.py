@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from hotline import db
-from hotline.jobs.sending import notify
+from services import db
+from services.jobs.sending import notify
 from online_api import serialize
 from online_api.auth import ClientRef, current_client, end_user_ip
 from online_api.idempotency import Answer, fingerprint, run_once
@@ -20,11 +20,11 @@ from online_api.openapi import END_USER_IP_HEADER, IDEMPOTENCY_HEADER, MAX_ID, d
 from online_api.problems import ApiProblem, http_problem, invalid, ledger_problem, response
 from online_api.queries import centres_near, local_today, offers_between
 from online_api.validation import parse_date
-from shared_db import booking as ledger
-from shared_db.eligibility import Assessment, Facts, assess, invitation_matches, load_rules
+from shared_db import ledger
+from shared_db.people.eligibility import Assessment, Facts, assess, invitation_matches, load_rules
 from shared_db.errors import LedgerError
 from shared_db.models import Booking, Centre, Slot, Vaccine
-from shared_db.pairing import offer_for
+from shared_db.ledger.pairing import offer_for
 from shared_db.people import PersonDetails, name_key, normalise_phone
 from shared_db.types import utcnow
 

@@ -1,8 +1,8 @@
 """Supervisor-owned settings (settings table, JSON values) with their defaults and bounds.
 
 Keys other parts read:
-  queue_overload_length             callers waiting before the IVR offers callbacks instead (shared_db.calls)
-  queue_overload_wait_seconds       estimated wait before the same (shared_db.calls)
+  queue_overload_length             callers waiting before the IVR offers callbacks instead (shared_db.calls.queue)
+  queue_overload_wait_seconds       estimated wait before the same (shared_db.calls.queue)
   callbacks.max_attempts            tries before a callback request is given up
   callbacks.retry_minutes           pause before an unanswered callback is tried again
   fill.days_ahead                   how many days ahead freed places become fill tasks
@@ -13,15 +13,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from shared_db import audit, calls
+from shared_db import audit
 from shared_db.errors import InvalidInput
 from shared_db.models import Setting
 from shared_db.types import utcnow
 
+OVERLOAD_QUEUE_LENGTH = "queue_overload_length"
+OVERLOAD_WAIT_SECONDS = "queue_overload_wait_seconds"
+
 # key: (default, minimum, maximum)
 DEFAULTS: dict[str, tuple[int, int, int]] = {
-    calls.OVERLOAD_QUEUE_LENGTH: (calls.DEFAULTS[calls.OVERLOAD_QUEUE_LENGTH], 1, 10000),
-    calls.OVERLOAD_WAIT_SECONDS: (calls.DEFAULTS[calls.OVERLOAD_WAIT_SECONDS], 30, 86400),
+    OVERLOAD_QUEUE_LENGTH: (25, 1, 10000),
+    OVERLOAD_WAIT_SECONDS: (900, 30, 86400),
     "callbacks.max_attempts": (3, 1, 20),
     "callbacks.retry_minutes": (30, 1, 1440),
     "fill.days_ahead": (3, 1, 14),
@@ -29,9 +32,14 @@ DEFAULTS: dict[str, tuple[int, int, int]] = {
 
 
 def get_setting(session: Session, key: str) -> Any:
-    """The stored value of a setting, or its default."""
+    """The stored value of a setting, or its default (also when the stored value is not a number)."""
     row = session.get(Setting, key)
-    return row.value if row is not None else DEFAULTS[key][0]
+    if row is None:
+        return DEFAULTS[key][0]
+    try:
+        return int(row.value)
+    except (TypeError, ValueError):
+        return DEFAULTS[key][0]
 
 
 def all_settings(session: Session) -> dict[str, Any]:

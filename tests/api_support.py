@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from shared_db.api_clients import create_client
+from shared_db.access.api_clients import create_client
 from shared_db.models import CampaignWindow, Invitation, PriorityGroup, Slot
-from shared_db.slots import new_slot
+from shared_db.ledger.slots import new_slot
 from tests import builders as b
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from shared_db.models import Centre, CentrePostcode, Slot, Vaccine
 from shared_db.people import PersonDetails
-from shared_db.reference import ensure_reference_data
-from shared_db.slots import new_slot
+from shared_db.people.reference import ensure_reference_data
+from shared_db.ledger.slots import new_slot
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2021, 4, 1, 8, 0, tzinfo=timezone.utc)

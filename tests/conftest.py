@@ -121,7 +121,7 @@ def app(pg_url, pg_engine):
 
     app = create_app(TestConfig(pg_url))
     yield app
-    app.extensions["hotline.db"].engine.dispose()
+    app.extensions["services.db"].engine.dispose()
 
 
 @pytest.fixture

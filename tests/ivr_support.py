@@ -49,7 +49,7 @@ def build_world(session, home_phone: int = 2, neighbour_phone: int = 2, days=(3,
 @pytest.fixture
 def sessions_of(app):
     """The app's own sessionmaker, for arranging and checking data."""
-    return app.extensions["hotline.db"].sessions
+    return app.extensions["services.db"].sessions
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from hotline import queueing
-from hotline.jobs import notifier as notifiers
-from shared_db import booking as ledger
+from services import queueing
+from services.jobs import notifier as notifiers
+from shared_db import ledger
 from shared_db.types import utcnow
 from tests import builders
 

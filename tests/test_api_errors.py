@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from hotline import create_app
 from hotline import config as hotline_config
-from shared_db.api_clients import revoke
+from shared_db.access.api_clients import revoke
 from shared_db.models import Booking, Slot
 from shared_db.types import utcnow
 from tests.api_support import (  # noqa: F401 - fixtures
@@ -62,7 +62,7 @@ def test_number_limit(pg_url, pg_sessions, world):
         body = assert_problem(resp, 409, "number_limit")
         assert body["limit"] == 1
     finally:
-        app.extensions["hotline.db"].engine.dispose()
+        app.extensions["services.db"].engine.dispose()
 
 
 def test_not_eligible_at_confirm_says_when_the_group_opens(client, world):
@@ -146,7 +146,7 @@ def test_booking_code_with_wrong_check_digit_is_invalid_input(client, world):
 
 
 def test_another_clients_hold_is_not_found(client, world, pg_sessions):
-    from shared_db.api_clients import create_client
+    from shared_db.access.api_clients import create_client
 
     with pg_sessions.begin() as s:
         _, other_key = create_client(s, "other portal")

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from shared_db.checks import ledger_problems
+from shared_db.ledger.checks import ledger_problems
 from shared_db.models import Booking, IdempotencyRecord, Slot
 from tests.api_support import assert_problem, book, headers, hold, person, world  # noqa: F401 - fixtures
 
@@ -33,7 +33,7 @@ def test_same_key_with_another_body_is_refused(client, world):
 
 
 def test_keys_belong_to_one_client(client, world, pg_sessions):
-    from shared_db.api_clients import create_client
+    from shared_db.access.api_clients import create_client
 
     with pg_sessions.begin() as s:
         _, other_key = create_client(s, "second portal")
@@ -96,8 +96,8 @@ def test_malformed_key_is_invalid_input(client, world):
 
 
 def test_old_records_are_purged_by_the_nightly_job(client, world, pg_url, pg_sessions):
-    from hotline.jobs import periodic
-    from shared_db.api_clients import purge_idempotency_records
+    from services.jobs import periodic
+    from shared_db.access.api_clients import purge_idempotency_records
     from shared_db.types import utcnow
     from tests.jobs_helpers import use_database
 

@@ -6,7 +6,7 @@ import hashlib
 import pytest
 from sqlalchemy import select
 
-from shared_db.api_clients import authenticate, create_client, list_clients, revoke
+from shared_db.access.api_clients import authenticate, create_client, list_clients, revoke
 from shared_db.errors import InvalidInput
 from shared_db.models import ApiClient
 

@@ -20,7 +20,7 @@ def limited(pg_url):
     """An app allowing 5 requests per client and 2 per end user per minute, counted in memory."""
     app, client = make_client(pg_url, API_RATE_LIMIT_CLIENT="5/minute", API_RATE_LIMIT_END_USER="2/minute")
     yield client
-    app.extensions["hotline.db"].engine.dispose()
+    app.extensions["services.db"].engine.dispose()
 
 
 def test_end_user_limit_is_per_forwarded_ip(limited, world):
@@ -55,9 +55,9 @@ def test_limits_are_kept_in_redis_when_configured(pg_url, redis_url, world):
         # A second web process sharing the Redis sees the same count.
         other_app, other = make_client(pg_url, RATELIMIT_STORAGE_URI=redis_url, API_RATE_LIMIT_END_USER="1/minute")
         assert_problem(other.get(URL, headers=headers(world, **ip)), 429, "rate_limited")
-        other_app.extensions["hotline.db"].engine.dispose()
+        other_app.extensions["services.db"].engine.dispose()
     finally:
-        app.extensions["hotline.db"].engine.dispose()
+        app.extensions["services.db"].engine.dispose()
 
 
 def test_storage_follows_redis_url(monkeypatch):
@@ -78,4 +78,4 @@ def test_redis_outage_pauses_the_limits_not_the_api(pg_url, world):
         ip = {"X-End-User-IP": "192.0.2.45"}
         assert [client.get(URL, headers=headers(world, **ip)).status_code for _ in range(3)] == [200, 200, 200]
     finally:
-        app.extensions["hotline.db"].engine.dispose()
+        app.extensions["services.db"].engine.dispose()

@@ -55,7 +55,7 @@ def fuzz_target(pg_url, pg_sessions):
                                                API_RATE_LIMIT_END_USER="100000/minute"))
     world = build_world(pg_sessions)
     yield app, world
-    app.extensions["hotline.db"].engine.dispose()
+    app.extensions["services.db"].engine.dispose()
 
 
 @pytest.fixture

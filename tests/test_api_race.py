@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import func, select
 
 from ivr.simulator import Call, CallError, flask_transport
-from shared_db import booking as ledger
-from shared_db.api_clients import create_client
-from shared_db.checks import ledger_problems
+from shared_db import ledger
+from shared_db.access.api_clients import create_client
+from shared_db.ledger.checks import ledger_problems
 from shared_db.errors import LedgerError
 from shared_db.models import Booking, CampaignWindow, Centre, PriorityGroup, Slot
 from shared_db.people import PersonDetails
-from shared_db.slots import new_slot
+from shared_db.ledger.slots import new_slot
 from shared_db.types import utcnow
 from tests import builders as b
 from tests.api_support import at, person, world  # noqa: F401 - fixtures

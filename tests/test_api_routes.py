@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from shared_db.checks import ledger_problems
+from shared_db.ledger.checks import ledger_problems
 from shared_db.models import Booking, Notification, Slot
 from tests.api_support import (  # noqa: F401 - fixtures
     assert_problem, book, headers, hold, person, today, world, years_ago,

@@ -1,7 +1,7 @@
 """Booking codes: digits only, Damm check digit catches one wrong or two swapped digits."""
 import random
 
-from shared_db.codes import CODE_LENGTH, clean_code, damm_digit, is_valid_code, new_code, spoken_groups
+from shared_db.ledger.codes import CODE_LENGTH, clean_code, damm_digit, is_valid_code, new_code, spoken_groups
 
 
 def test_new_codes_are_digits_with_a_valid_check_digit():

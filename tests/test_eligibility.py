@@ -1,7 +1,7 @@
 """Eligibility is a pure function of facts, rules and today's date."""
 from datetime import date
 
-from shared_db.eligibility import Facts, Rule, RuleSet, VaccineRule, Window, age_on, assess
+from shared_db.people.eligibility import Facts, Rule, RuleSet, VaccineRule, Window, age_on, assess
 
 TODAY = date(2021, 4, 6)
 RULES = RuleSet(

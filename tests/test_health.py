@@ -1,7 +1,7 @@
 """Health, readiness and metrics endpoints against the real database."""
 from datetime import timedelta
 
-from shared_db import booking
+from shared_db import ledger as booking
 from shared_db.types import utcnow
 from tests import builders as b
 

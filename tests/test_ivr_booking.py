@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from shared_db.checks import ledger_problems
+from shared_db.ledger.checks import ledger_problems
 from shared_db.models import Booking, CallSession, Notification, Slot
 from shared_db.session import transaction
 from tests.ivr_support import (  # noqa: F401 - fixtures
@@ -216,7 +216,7 @@ def test_a_hold_that_lapsed_while_the_caller_spoke_is_given_back_and_a_new_offer
     assert "Reservierung ist leider abgelaufen" in heard and "Der nächste freie Termin" in heard
     assert not [x for x in bookings(sessions_of) if x.status == "confirmed"]
     with transaction(sessions_of) as session:
-        from shared_db import booking
+        from shared_db import ledger as booking
 
         booking.release_expired_holds(session)
         assert ledger_problems(session) == []

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from shared_db.checks import ledger_problems
+from shared_db.ledger.checks import ledger_problems
 from shared_db.models import Notification, Slot
 from shared_db.session import transaction
 from tests.ivr_support import book, bookings, new_call, sessions_of, to_offer, world  # noqa: F401 - fixtures

@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from shared_db import outbox
+from shared_db.messages import outbox
 from shared_db.models import Booking, Notification
 from tests.conftest import unavailable
 from tests.fault_support import OwnRedis, Worker, wait_for
@@ -72,7 +72,7 @@ def app(pg_url, pg_engine, own_redis):
 
     app = create_app(TestConfig(pg_url, REDIS_URL=own_redis.url))
     yield app
-    app.extensions["hotline.db"].engine.dispose()
+    app.extensions["services.db"].engine.dispose()
 
 
 def _rows(pg_sessions) -> list[Notification]:

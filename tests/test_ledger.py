@@ -6,13 +6,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from shared_db import booking
-from shared_db.checks import ledger_problems
+from shared_db import ledger as booking
+from shared_db.ledger.checks import ledger_problems
 from shared_db.errors import (
     CallerLimitReached, HoldExpired, InvalidInput, InvalidTransition, PersonAlreadyBooked, SlotUnavailable,
 )
 from shared_db.models import AuditEntry, Booking, Centre, FreedCapacity, Slot
-from shared_db.pairing import find_offers
+from shared_db.ledger.pairing import find_offers
 from tests import builders as b
 
 DAY = b.NOW.date() + timedelta(days=10)  # well before the 48 h phone release

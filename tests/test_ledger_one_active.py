@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from shared_db import booking
+from shared_db import ledger as booking
 from shared_db.errors import PersonAlreadyBooked
 from shared_db.models import Booking
 from tests import builders as b

@@ -7,8 +7,8 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared_db import booking
-from shared_db.checks import ledger_problems
+from shared_db import ledger as booking
+from shared_db.ledger.checks import ledger_problems
 from shared_db.errors import LedgerError
 from tests import builders as b
 from tests.conftest import empty_all_tables

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from shared_db import booking
-from shared_db.checks import ledger_problems
+from shared_db import ledger as booking
+from shared_db.ledger.checks import ledger_problems
 from shared_db.errors import CallerLimitReached, LedgerError, PersonAlreadyBooked
 from shared_db.models import Booking, Slot
 from shared_db.session import make_engine, make_sessionmaker

@@ -5,8 +5,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from shared_db.demo import CENTRES
-from shared_db.messages import LOCALES, TEMPLATES, render, sms_segments
+from shared_db.operations.demo import CENTRES
+from shared_db.messages.texts import LOCALES, TEMPLATES, render, sms_segments
 from tests import builders
 
 KINDS = sorted(TEMPLATES)

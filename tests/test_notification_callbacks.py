@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
-from shared_db import outbox
+from shared_db.messages import outbox
 from shared_db.models import Booking, Notification
 from tests.jobs_helpers import booked
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from hotline.jobs import notifier as notifiers
-from hotline.jobs import sending
-from shared_db import outbox
+from services.jobs import notifier as notifiers
+from services.jobs import sending
+from shared_db.messages import outbox
 from shared_db.models import Notification
 from shared_db.types import utcnow
 from tests.jobs_helpers import booked, jobs, use_database  # noqa: F401 - jobs is a fixture

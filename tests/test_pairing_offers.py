@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import event
 
-from shared_db.pairing import find_offers, offer_for
+from shared_db.ledger.pairing import find_offers, offer_for
 from tests import builders as b
 
 DAY = date(2021, 4, 6)

@@ -5,9 +5,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from hotline.jobs import notifier as notifiers
-from hotline.jobs import periodic
-from shared_db import booking as ledger
+from services.jobs import notifier as notifiers
+from services.jobs import periodic
+from shared_db import ledger
 from shared_db.models import Booking, FreedCapacity, Notification, PurgeRecord, Setting, Slot
 from shared_db.errors import SlotUnavailable
 from shared_db.types import utcnow
@@ -91,7 +91,7 @@ def test_reconfirmation_asks_then_releases_the_silent_and_keeps_the_confirmed(jo
         silent_id, answers_id, slot_id = silent.id, answers.id, silent.first_slot_id
     assert periodic.send_reminders()["reconfirm_requests"] == 2
     assert periodic.send_reminders()["reconfirm_requests"] == 0
-    from shared_db.reconfirmation import reconfirm
+    from shared_db.messages.reconfirmation import reconfirm
 
     with sessions.begin() as session:
         reconfirm(session, answers_id, actor="sms:test")

@@ -33,10 +33,10 @@ def restart_app(own_pg):
 
     migrate(own_pg.url)
     app = create_app(TestConfig(own_pg.url))
-    with transaction(app.extensions["hotline.db"].sessions) as session:
+    with transaction(app.extensions["services.db"].sessions) as session:
         build_world(session)
     yield app
-    app.extensions["hotline.db"].engine.dispose()
+    app.extensions["services.db"].engine.dispose()
 
 
 def test_ivr_apologises_while_postgres_is_down_and_recovers_without_restart(restart_app, own_pg):

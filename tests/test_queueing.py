@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import text
 
-from hotline import queueing
+from services import queueing
 from shared_db.session import make_engine, make_sessionmaker
 
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from shared_db.models import Slot
-from shared_db.slot_import import ImportRejected, import_slots
+from shared_db.ledger.slot_import import ImportRejected, import_slots
 from tests import builders as b
 
 HEADER = "centre,vaccine,date,time,dose,phone_capacity,online_capacity,duration_minutes\n"

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from twilio.rest import Client
 
-from hotline.jobs import notifier as notifiers
+from services.jobs import notifier as notifiers
 from shared_db.models import Notification
 from shared_db.types import utcnow
 from tests.conftest import unavailable

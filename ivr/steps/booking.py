@@ -10,12 +10,12 @@ import voice_prompts as vp
 from ivr.area_codes import place_of
 from ivr.inputs import clean_name, digits_from, parse_birth_date
 from ivr.steps import Context, Retry, action, handler
-from hotline.jobs import sending
-from shared_db import booking
-from shared_db.eligibility import QUESTIONS, Facts, assess, invitation_matches, load_rules
+from services.jobs import sending
+from shared_db import ledger as booking
+from shared_db.people.eligibility import QUESTIONS, Facts, assess, invitation_matches, load_rules
 from shared_db.errors import CallerLimitReached, HoldExpired, InvalidInput, PersonAlreadyBooked, SlotUnavailable
 from shared_db.models import Booking, Centre, CentrePostcode, Slot, Vaccine
-from shared_db.pairing import find_offers
+from shared_db.ledger.pairing import find_offers
 from shared_db.people import PersonDetails, is_mobile
 
 BERLIN = ZoneInfo("Europe/Berlin")

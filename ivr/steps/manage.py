@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from ivr.inputs import digits_from, parse_birth_date
 from ivr.steps import Context, Retry, action, handler
-from hotline.jobs import sending
+from services.jobs import sending
 from ivr.steps.booking import describe, local_today
-from shared_db import booking
-from shared_db.codes import is_valid_code
+from shared_db import ledger as booking
+from shared_db.ledger.codes import is_valid_code
 from shared_db.errors import BookingNotFound, SlotUnavailable
 from shared_db.models import Booking
-from shared_db.pairing import find_offers
+from shared_db.ledger.pairing import find_offers
 from shared_db.people import is_mobile
 
 

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 
 import voice_prompts as vp
 from ivr.steps import Context, action
-from shared_db import calls, outbox
+from shared_db import calls
+from shared_db.messages import outbox
 
 NOTIFY_HOUR = time(9, 0)  # a group's opening is announced at nine in the morning, local time
 

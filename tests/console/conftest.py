@@ -13,7 +13,7 @@ from werkzeug.security import generate_password_hash
 
 from shared_db.models import CampaignWindow, PriorityGroup, User
 from shared_db.session import transaction
-from shared_db.slots import new_slot
+from shared_db.ledger.slots import new_slot
 from tests import builders as b
 from tests.console.twilio_contract import RecordingTwilio
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from shared_db import booking as ledger, calls
+from shared_db import calls, ledger
 from shared_db.models import Booking, FreedCapacity
 from shared_db.session import transaction
 from tests.conftest import unavailable

@@ -6,7 +6,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from shared_db import booking as ledger, fill_tasks
+from shared_db import ledger
+
+from shared_db.operations import fill_tasks
 from shared_db.models import AuditEntry, Booking, FreedCapacity, Notification, Person, Slot
 from shared_db.people import PersonDetails, name_key
 from shared_db.session import transaction

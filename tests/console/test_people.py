@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy import func, select
 
-from shared_db import booking as ledger
+from shared_db import ledger
 from shared_db.models import AuditEntry, Booking, FreedCapacity, Notification, Person, PersonNote, Slot
 from shared_db.session import transaction
 from tests.console.conftest import old_person, post, user_id

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from shared_db import console_callbacks, console_queue
+from shared_db.calls import callbacks as callback_requests, queue as queue_entries
 from shared_db.models import CallbackRequest, QueueEntry, User
 from shared_db.session import transaction
 from shared_db.types import utcnow
@@ -45,7 +45,7 @@ def test_agents_taking_next_at_once_never_get_the_same_caller(console, pg_sessio
 
     def take(agent_id: int) -> None:
         with transaction(pg_sessions) as s:
-            entry = console_queue.take_next(s, agent_id, utcnow())
+            entry = queue_entries.take_next(s, agent_id, utcnow())
             if entry is not None:
                 taken.append(entry.id)
 
@@ -63,7 +63,7 @@ def test_claim_next_callback_at_once_gives_each_request_to_one_agent(console, pg
 
     def claim(agent_id: int) -> None:
         with transaction(pg_sessions) as s:
-            row = console_callbacks.claim_next(s, agent_id, utcnow())
+            row = callback_requests.claim_next(s, agent_id, utcnow())
             if row is not None:
                 claimed.append((row.id, agent_id))
 

@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from shared_db import booking as ledger, wallboard
+from shared_db import ledger
+
+from shared_db.operations import wallboard
 from shared_db.models import (AuditEntry, Booking, CallbackRequest, CallSession, Centre, FreedCapacity,
                               Notification, QueueEntry, Setting, Slot)
 from shared_db.session import transaction

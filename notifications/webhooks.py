@@ -8,14 +8,14 @@ from __future__ import annotations
 import logging
 from functools import wraps
 
-from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from hotline import db
-from shared_db import outbox, reconfirmation
+from services import db
+from shared_db.messages import outbox, reconfirmation
 from shared_db.models import Notification
 from shared_db.people import mask_phone
 
@@ -115,6 +115,3 @@ def database_away(exc):
     log.warning("notification callback failed: %s", exc.__class__.__name__)
     return Response(status=503, headers={"Retry-After": "30"})
 
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)

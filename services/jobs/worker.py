@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from hotline import queueing
+from services import queueing
 
 log = logging.getLogger(__name__)
 LEADER_KEY = "hotline:cron:leader"
@@ -27,8 +27,8 @@ def _seconds(name: str, default: int) -> int:
 
 def periodic_jobs() -> list[tuple]:
     """(function, timing) of every periodic job; intervals in seconds, purge by cron at night."""
-    from hotline.jobs.periodic import purge_nightly, release_phone_quota, send_reminders, sweep_holds
-    from hotline.jobs.sending import sweep_outbox
+    from services.jobs.periodic import purge_nightly, release_phone_quota, send_reminders, sweep_holds
+    from services.jobs.sending import sweep_outbox
 
     return [
         (sweep_holds, {"interval": _seconds("HOTLINE_HOLD_SWEEP_SECONDS", 60)}),

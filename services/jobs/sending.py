@@ -17,9 +17,9 @@ import logging
 import os
 from datetime import timedelta
 
-from hotline import queueing
-from hotline.jobs import notifier as notifiers
-from shared_db import outbox
+from services import queueing
+from services.jobs import notifier as notifiers
+from shared_db.messages import outbox
 from shared_db.models import Notification
 from shared_db.people import mask_phone
 from shared_db.types import utcnow

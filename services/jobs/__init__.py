@@ -7,4 +7,4 @@
 Without REDIS_URL the jobs run in-process right after the commit (hotline/queueing.py).
 """
 
-from hotline.jobs.sending import notify, send_notification, sweep_outbox  # noqa: E402,F401  (used by ivr, console, api)
+from services.jobs.sending import notify, send_notification, sweep_outbox  # noqa: E402,F401  (used by ivr, console, api)

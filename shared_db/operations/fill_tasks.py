@@ -14,11 +14,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from shared_db import audit, booking as ledger, claims, outbox
-from shared_db.eligibility import Facts, assess, load_rules
+from shared_db import audit, ledger
+
+from shared_db.messages import outbox
+
+from shared_db.operations import claims
+from shared_db.people.eligibility import Facts, assess, load_rules
 from shared_db.errors import InvalidInput, InvalidTransition, SlotUnavailable
 from shared_db.models import ACTIVE_STATUSES, Booking, CallbackRequest, FreedCapacity, Person, Slot
-from shared_db.pairing import offer_for, second_dose_window
+from shared_db.ledger.pairing import offer_for, second_dose_window
 from shared_db.settings import get_setting
 
 CANDIDATE_LIMIT = 10

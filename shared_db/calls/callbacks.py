@@ -1,20 +1,81 @@
-"""Callbacks as agents work them: first come first served by place in line, one agent per entry.
+"""Callback requests from both sides: callers ask (one open request per number, duplicates merged,
+the earliest place in line kept); agents list, claim (10 minutes) and record outcomes.
 
-The IVR writes callback_requests (one open request per number, duplicates
-merged into it); here agents list, claim (10 minutes), and record outcomes.
 A request that is not answered is retried later and given up after N tries.
+Functions take a session and never commit.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shared_db import audit, claims
+from shared_db import audit
+from shared_db.calls.queue import leave_queue, open_entry
 from shared_db.errors import InvalidInput, InvalidTransition
 from shared_db.models import CallbackRequest
+from shared_db.operations import claims
 from shared_db.settings import get_setting
+from shared_db.types import utcnow
+
+OPEN_CALLBACK = ("pending", "claimed")
+
+
+def request_callback(session: Session, phone: str, language: str, reason: str, place_at: datetime,
+                     not_before: datetime | None = None, now: datetime | None = None) -> CallbackRequest:
+    """Ask for a callback; a second request from the same number merges into the open one.
+
+    The merged request keeps the earliest place in line, so asking again never loses it.
+    """
+    now = now or utcnow()
+    existing = _open_callback(session, phone)
+    if existing is None:
+        fresh = CallbackRequest(phone=phone, language=language, reason=reason, place_at=place_at,
+                                requested_at=now, not_before=not_before, status="pending")
+        try:
+            with session.begin_nested():
+                session.add(fresh)
+                session.flush()
+            return fresh
+        except IntegrityError:  # a concurrent request from the same number won: merge into it
+            existing = _open_callback(session, phone)
+    existing.place_at = min(existing.place_at, place_at)
+    existing.merged_count += 1
+    if existing.not_before is not None:  # None means "as soon as possible": the earlier wish wins
+        existing.not_before = None if not_before is None else min(existing.not_before, not_before)
+    session.flush()
+    return existing
+
+
+def _open_callback(session: Session, phone: str) -> CallbackRequest | None:
+    return session.scalar(select(CallbackRequest).where(
+        CallbackRequest.phone == phone, CallbackRequest.status.in_(OPEN_CALLBACK)).with_for_update())
+
+
+def callback_list(session: Session, now: datetime | None = None, limit: int = 100) -> list[CallbackRequest]:
+    """Pending callbacks that are due, first come first served (by original place in line)."""
+    now = now or utcnow()
+    return list(session.scalars(select(CallbackRequest).where(
+        CallbackRequest.status == "pending",
+        (CallbackRequest.not_before.is_(None)) | (CallbackRequest.not_before <= now))
+        .order_by(CallbackRequest.place_at, CallbackRequest.id).limit(limit)))
+
+
+def callback_from_queue(session: Session, call_sid: str, phone: str, language: str,
+                        now: datetime | None = None) -> CallbackRequest:
+    """A waiting caller pressed 1: leave the queue, keep the place they had in it."""
+    now = now or utcnow()
+    entry = open_entry(session, call_sid)
+    place_at = entry.enqueued_at if entry is not None else now
+    if entry is not None:
+        leave_queue(session, call_sid, "callback", now)
+    return request_callback(session, phone, language, "queue", place_at, now=now)
+
+
+# --------------------------------------------------------------------------- as agents work them
+
 
 OUTCOMES = ("booked", "reached", "no_answer", "wrong_number")
 MAX_ATTEMPTS_KEY, RETRY_MINUTES_KEY = "callbacks.max_attempts", "callbacks.retry_minutes"

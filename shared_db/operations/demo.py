@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared_db.accounts import add_user
+from shared_db.access.accounts import add_user
 from shared_db.models import (
     CampaignWindow, Centre, CentrePostcode, Invitation, PriorityGroup, Slot, User, Vaccine,
 )
 from shared_db.people import name_key
-from shared_db.reference import ensure_reference_data
-from shared_db.slots import add_slots, new_slot, split_capacity
+from shared_db.people.reference import ensure_reference_data
+from shared_db.ledger.slots import add_slots, new_slot, split_capacity
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DEMO_PASSWORDS = {"agent": "agent-demo-2021", "supervisor": "supervisor-demo-2021"}

@@ -11,13 +11,14 @@ from dataclasses import asdict
 
 from sqlalchemy import update
 
-from hotline import queueing
-from hotline.jobs.sending import notify
-from shared_db import booking as ledger
-from shared_db import locks, reconfirmation
-from shared_db.api_clients import purge_idempotency_records
+from services import queueing
+from services.jobs.sending import notify
+from shared_db import ledger
+from shared_db import locks
+from shared_db.messages import reconfirmation
+from shared_db.access.api_clients import purge_idempotency_records
 from shared_db.models import Slot
-from shared_db.retention import purge
+from shared_db.operations.retention import purge
 from shared_db.types import utcnow
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from shared_db.messages import render
+from shared_db.messages.texts import render
 from shared_db.models import Booking, Notification
 from shared_db.people import is_mobile
 from shared_db.types import utcnow

@@ -18,12 +18,12 @@ class Database:
 
 def init_app(app: Flask) -> None:
     """Attach the database to the app and close each request's session when it ends."""
-    app.extensions["hotline.db"] = Database(app.config["DATABASE_URL"])
+    app.extensions["services.db"] = Database(app.config["DATABASE_URL"])
     app.teardown_appcontext(_close_session)
 
 
 def database() -> Database:
-    return current_app.extensions["hotline.db"]
+    return current_app.extensions["services.db"]
 
 
 def session() -> Session:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared_db.models import Booking, CallSession, FreedCapacity, QueueEntry
-from shared_db.wallboard import SERVICE_LEVEL_SECONDS, day_bounds, local_hour
+from shared_db.operations.wallboard import SERVICE_LEVEL_SECONDS, day_bounds, local_hour
 
 COLUMNS = ("hour", "calls", "queued", "answered", "abandoned", "avg_wait_s", "answered_within_60s",
            "bookings_phone", "bookings_online", "bookings_agent", "cancellations", "freed", "refilled")

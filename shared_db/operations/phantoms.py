@@ -18,8 +18,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from shared_db import booking as ledger, outbox
-from shared_db.eligibility import invitation_matches
+from shared_db import ledger
+
+from shared_db.messages import outbox
+from shared_db.people.eligibility import invitation_matches
 from shared_db.errors import InvalidInput
 from shared_db.models import ACTIVE_STATUSES, Booking, CampaignWindow, Centre, Slot
 

@@ -6,7 +6,7 @@ from collections import Counter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared_db.booking import CAPACITY_STATUSES
+from shared_db.ledger import CAPACITY_STATUSES
 from shared_db.models import Booking, Slot
 
 

@@ -1,0 +1,210 @@
+"""Bookings: confirm a hold for a person, cancel, rebook, record the outcome; find by code.
+
+Every function takes a session and never commits: the caller owns the
+transaction. A booking row is changed only under its row lock, so confirm,
+cancel and rebook are idempotent under retries.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from shared_db import audit, locks
+from shared_db.errors import (
+    BookingNotFound,
+    CallerLimitReached,
+    HoldExpired,
+    InvalidInput,
+    InvalidTransition,
+    PersonAlreadyBooked,
+)
+from shared_db.ledger.capacity import free_booking_capacity, give_back, lock_slots, record_freed, take_place
+from shared_db.ledger.holds import hold
+from shared_db.ledger.pairing import check_pair
+from shared_db.models import ACTIVE_STATUSES, Booking, Slot
+from shared_db.people.registry import PersonDetails, keep_at_least_until, register_person
+from shared_db.session import core_written
+from shared_db.types import utcnow
+
+DEFAULT_CALLER_LIMIT = 3
+
+
+def _locked(session: Session, booking_id: int) -> Booking:
+    booking = session.get(Booking, booking_id, with_for_update=True, populate_existing=True)
+    if booking is None:
+        raise BookingNotFound(f"booking {booking_id} not found")
+    return booking
+
+
+def confirm(session: Session, booking_id: int, *, details: PersonDetails, actor: str,
+            now: datetime | None = None, caller_limit: int = DEFAULT_CALLER_LIMIT,
+            retention_days: int = 14, completed_retention_days: int = 30) -> Booking:
+    """Turn a hold into a booking for a person; confirming twice returns the same booking."""
+    now = now or utcnow()
+    booking, last_dose_at = _locked_with_last_dose(session, booking_id)
+    if booking.status == "confirmed":
+        return booking  # a retry of a confirm that already happened
+    if booking.status != "held":
+        raise (HoldExpired if booking.status == "expired" else InvalidTransition)(f"booking is {booking.status}")
+    if booking.hold_expires_at <= now:
+        raise HoldExpired("the hold lapsed")
+    # Kept until some days after the last dose, so the appointment can still be looked up and changed.
+    keep_until = max(now.date() + timedelta(days=retention_days),
+                     last_dose_at.date() + timedelta(days=completed_retention_days))
+    person, new = register_person(session, details, booking.channel, actor, now, keep_until)
+    _check_caller_limit(session, booking.caller_number, person.id, caller_limit, now)
+    before = audit.snapshot_booking(booking)
+    if new:  # registered in this transaction: no other booking can be theirs, no savepoint needed
+        _set_confirmed(session, booking, person.id, actor, now)
+    else:
+        _mark_confirmed(session, booking, person.id, actor, now)
+        keep_at_least_until(person, keep_until)
+    audit.record(session, actor, "booking", booking.id, "confirmed", before, audit.snapshot_booking(booking))
+    return booking
+
+
+_LOCK_WITH_LAST_DOSE = (
+    select(Booking, select(Slot.starts_at).where(
+        Slot.id == func.coalesce(Booking.second_slot_id, Booking.first_slot_id)).scalar_subquery())
+    .where(Booking.id == bindparam("id")).with_for_update(of=Booking).execution_options(populate_existing=True)
+)
+
+
+_CONFIRM = update(Booking.__table__).where(Booking.id == bindparam("booking_id"))
+
+
+def _locked_with_last_dose(session: Session, booking_id: int) -> tuple[Booking, datetime]:
+    """The booking under its row lock, with the start of its last dose, in one statement."""
+    row = session.execute(_LOCK_WITH_LAST_DOSE, {"id": booking_id}).one_or_none()
+    if row is None:
+        raise BookingNotFound(f"booking {booking_id} not found")
+    return row[0], row[1]
+
+
+def _set_confirmed(session: Session, booking: Booking, person_id: int, actor: str, now: datetime) -> None:
+    """One UPDATE; the loaded object is told the new values as committed state (no second write at flush)."""
+    values = {"person_id": person_id, "status": "confirmed", "confirmed_at": now, "hold_expires_at": None,
+              "changed_by": actor}
+    session.connection().execute(_CONFIRM, {"booking_id": booking.id, **values})
+    for key, value in values.items():
+        set_committed_value(booking, key, value)
+    core_written(session, booking)
+
+
+def _mark_confirmed(session: Session, booking: Booking, person_id: int, actor: str, now: datetime) -> None:
+    """Confirm under a savepoint; the partial unique index turns a second active booking into an error."""
+    session.flush()  # everything before this point stays, whatever the savepoint does
+    try:
+        with session.begin_nested():
+            _set_confirmed(session, booking, person_id, actor, now)
+    except IntegrityError as exc:
+        existing = session.scalar(select(Booking.code).where(
+            Booking.person_id == person_id, Booking.status.in_(ACTIVE_STATUSES)))
+        raise PersonAlreadyBooked(existing) from exc
+
+
+def _check_caller_limit(session: Session, caller: str | None, person_id: int, limit: int, now: datetime) -> None:
+    """At most `limit` different people booked from one number in a rolling 24 hours."""
+    if not caller:
+        return
+    locks.lock_key(session, f"caller:{caller}")  # serialise bookings from one number
+    others = session.scalar(
+        select(func.count(func.distinct(Booking.person_id))).where(
+            Booking.caller_number == caller, Booking.confirmed_at > now - timedelta(hours=24),
+            Booking.person_id != person_id, Booking.status != "expired")
+    )
+    if others >= limit:
+        raise CallerLimitReached(limit)
+
+
+def book(session: Session, *, first_slot_id: int, second_slot_id: int | None, details: PersonDetails,
+         channel: str, actor: str, caller_number: str | None = None, now: datetime | None = None,
+         caller_limit: int = DEFAULT_CALLER_LIMIT) -> Booking:
+    """Hold and confirm in one step (agents, imports)."""
+    now = now or utcnow()
+    held = hold(session, first_slot_id=first_slot_id, second_slot_id=second_slot_id, channel=channel,
+                actor=actor, caller_number=caller_number, now=now)
+    return confirm(session, held.id, details=details, actor=actor, now=now, caller_limit=caller_limit)
+
+
+def cancel(session: Session, booking_id: int, *, actor: str, reason: str, second_dose_only: bool = False,
+           now: datetime | None = None, freed_reason: str = "cancellation") -> Booking:
+    """Cancel a booking (or only its second dose) and give the places back; idempotent."""
+    now = now or utcnow()
+    booking = _locked(session, booking_id)
+    if booking.status in ("cancelled", "expired") or (second_dose_only and booking.second_slot_id is None):
+        return booking
+    if booking.status not in ACTIVE_STATUSES:
+        raise InvalidTransition(f"a {booking.status} booking cannot be cancelled")
+    before = audit.snapshot_booking(booking)
+    lock_slots(session, (None if second_dose_only else booking.first_slot_id, booking.second_slot_id))
+    freed = free_booking_capacity(session, booking, second_only=second_dose_only)
+    if booking.status == "confirmed":
+        record_freed(session, freed, freed_reason, booking)
+    if second_dose_only:
+        booking.second_slot_id, booking.second_pool = None, None
+    else:
+        booking.status, booking.cancelled_at, booking.cancel_reason = "cancelled", now, reason[:200]
+    booking.changed_by = actor
+    session.flush()
+    action = "second_dose_cancelled" if second_dose_only else "cancelled"
+    audit.record(session, actor, "booking", booking.id, action, before, audit.snapshot_booking(booking), reason)
+    return booking
+
+
+def rebook(session: Session, booking_id: int, *, first_slot_id: int, second_slot_id: int | None, actor: str,
+           channel: str, now: datetime | None = None, reason: str = "rebook") -> Booking:
+    """Move a confirmed booking: take the new places first, then give back the old ones."""
+    now = now or utcnow()
+    booking = _locked(session, booking_id)
+    if booking.status != "confirmed":
+        raise InvalidTransition(f"a {booking.status} booking cannot be rebooked")
+    if (booking.first_slot_id, booking.second_slot_id) == (first_slot_id, second_slot_id):
+        return booking  # a retry of a rebook that already happened
+    check_pair(session, first_slot_id, second_slot_id)
+    lock_slots(session, (first_slot_id, second_slot_id, booking.first_slot_id, booking.second_slot_id))
+    new_first = take_place(session, first_slot_id, channel, now)
+    new_second = take_place(session, second_slot_id, channel, now) if second_slot_id else None
+    before = audit.snapshot_booking(booking)
+    record_freed(session, free_booking_capacity(session, booking), reason, booking)
+    booking.first_slot_id, booking.first_pool = first_slot_id, new_first
+    booking.second_slot_id, booking.second_pool = second_slot_id, new_second
+    booking.changed_by = actor
+    session.flush()
+    session.expire(booking, ["first_slot", "second_slot"])
+    audit.record(session, actor, "booking", booking.id, "rebooked", before, audit.snapshot_booking(booking), reason)
+    return booking
+
+
+def mark_outcome(session: Session, booking_id: int, *, outcome: str, actor: str) -> Booking:
+    """Record a first dose as given (`completed`) or missed (`no_show`, which frees the second dose)."""
+    if outcome not in ("completed", "no_show"):
+        raise InvalidInput("outcome", "completed or no_show")
+    booking = _locked(session, booking_id)
+    if booking.status == outcome:
+        return booking
+    if booking.status != "confirmed":
+        raise InvalidTransition(f"a {booking.status} booking has no outcome to record")
+    before = audit.snapshot_booking(booking)
+    if outcome == "no_show" and booking.second_slot_id is not None:
+        lock_slots(session, (booking.second_slot_id,))
+        give_back(session, booking.second_slot_id, booking.second_pool)
+        record_freed(session, [(booking.second_slot_id, booking.second_pool)], "no_show", booking)
+        booking.second_slot_id, booking.second_pool = None, None
+    booking.status, booking.changed_by = outcome, actor
+    session.flush()
+    audit.record(session, actor, "booking", booking.id, outcome, before, audit.snapshot_booking(booking))
+    return booking
+
+
+def find_by_code(session: Session, code: str, date_of_birth=None) -> Booking:
+    """The booking with this code (and, when given, this person's birth date), or BookingNotFound."""
+    booking = session.scalar(select(Booking).where(Booking.code == code))
+    if booking is None or (date_of_birth is not None and (
+            booking.person is None or booking.person.date_of_birth != date_of_birth)):
+        raise BookingNotFound("no booking with this code and date of birth")
+    return booking

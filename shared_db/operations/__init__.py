@@ -1,0 +1,1 @@
+"""Running the campaign: wallboard and daily report, phantom bookings, fill tasks, retention, demo data."""
