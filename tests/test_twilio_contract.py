@@ -11,19 +11,15 @@ from twilio.rest import Client
 from services.jobs import notifier as notifiers
 from shared_db.models import Notification
 from shared_db.types import utcnow
-from tests.conftest import unavailable
-from tests.twilio_mock import ACCOUNT_SID, PRISM, start_prism, twilio_openapi
+from tests.twilio_mock import ACCOUNT_SID, start_prism, twilio_openapi
 
 PUBLIC = "https://hotline.example.org"
 
 
 @pytest.fixture(scope="session")
 def prism_url(tmp_path_factory):
-    """Prism mocking Twilio from ../shared/twilio/twilio_api_v2010.json (takes ~15 s: once per session)."""
-    spec = twilio_openapi()
-    if spec is None or not PRISM.exists():
-        unavailable("Prism or the Twilio OpenAPI document", FileNotFoundError(f"{PRISM} / {spec}"))
-    proc, url = start_prism(spec, tmp_path_factory.mktemp("prism") / "prism.log")
+    """Prism mocking Twilio from the pinned npm package's document (takes ~15 s: once per session)."""
+    proc, url = start_prism(twilio_openapi(), tmp_path_factory.mktemp("prism") / "prism.log")
     yield url
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=10)

@@ -3,8 +3,9 @@
 Prism (tests/twilio_mock.py) is stateless: it cannot remember a message to be
 found again, fail on the third request, or hang while a worker is killed. This
 server can, and it validates every request's path, query and form body against
-../shared/twilio/twilio_api_v2010.json with openapi-schema-validator; a request
-that breaks the document gets 422 and is listed in `violations`.
+Twilio's twilio_api_v2010.json (tests/twilio_mock.twilio_openapi) with
+openapi-schema-validator; a request that breaks the document gets 422 and is
+listed in `violations`.
 """
 from __future__ import annotations
 

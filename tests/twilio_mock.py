@@ -2,31 +2,41 @@
 
 Prism (npm @stoplight/prism-cli, installed into .ci/prism by .ci/run) answers a
 request that breaks the document with HTTP 422, which the twilio client raises:
-so any request of ours that breaks the contract fails its test.
+so any request of ours that breaks the contract fails its test. The document
+itself comes from Twilio's npm package @twilio-alpha/mcp, pinned beside Prism in
+.ci/prism/package.json: every test finds it through `twilio_openapi()` here.
 """
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
+from tests.conftest import unavailable
+
 REPO = Path(__file__).resolve().parent.parent
-PRISM = REPO / ".ci" / "prism" / "node_modules" / ".bin" / "prism"
+NODE_MODULES = REPO / ".ci" / "prism" / "node_modules"
+PRISM = NODE_MODULES / ".bin" / "prism"
+# Twilio publishes its OpenAPI documents in npm packages; this one is pinned in .ci/prism/package.json,
+# so the contract is the same on every clone and changes only with a reviewed version bump.
+TWILIO_OPENAPI = NODE_MODULES / "@twilio-alpha" / "mcp" / "twilio-oai" / "spec" / "json" / "twilio_api_v2010.json"
+INSTALL = "run `npm ci --prefix .ci/prism` in the repository root"
 ACCOUNT_SID = "AC" + "0" * 32
 
 
-def twilio_openapi() -> Path | None:
-    """../shared/twilio/twilio_api_v2010.json beside the repo (or beside the folder of worktrees)."""
-    if os.environ.get("HOTLINE_TWILIO_OPENAPI"):
-        return Path(os.environ["HOTLINE_TWILIO_OPENAPI"])
-    for base in (REPO.parent, REPO.parent.parent):
-        candidate = base / "shared" / "twilio" / "twilio_api_v2010.json"
-        if candidate.is_file():
-            return candidate
-    return None
+def installed(path: Path, what: str) -> Path:
+    """`path` from .ci/prism's npm packages, or the test is skipped (failed in CI) saying how to install them."""
+    if not path.is_file():
+        # pytest's skip/fail is a BaseException: code under test that catches OSError cannot swallow it
+        unavailable(what, FileNotFoundError(f"{path} is missing: {INSTALL}"))
+    return path
+
+
+def twilio_openapi() -> Path:
+    """Twilio's OpenAPI document (twilio_api_v2010.json) from the pinned npm package in .ci/prism."""
+    return installed(TWILIO_OPENAPI, "Twilio OpenAPI document")
 
 
 def free_port() -> int:
@@ -37,9 +47,10 @@ def free_port() -> int:
 
 def start_prism(spec: Path, log_path: Path, timeout: float = 90) -> tuple[subprocess.Popen, str]:
     """Start `prism mock` on a free port and wait until it answers; returns the process and its URL."""
+    prism = installed(PRISM, "Prism")
     port = free_port()
     log = open(log_path, "w")
-    proc = subprocess.Popen([str(PRISM), "mock", "-p", str(port), "-h", "127.0.0.1", str(spec)],
+    proc = subprocess.Popen([str(prism), "mock", "-p", str(port), "-h", "127.0.0.1", str(spec)],
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout

@@ -1,4 +1,4 @@
-"""Outgoing Twilio REST requests checked against Twilio's OpenAPI document (../shared/twilio).
+"""Outgoing Twilio REST requests checked against Twilio's OpenAPI document (tests/twilio_mock.twilio_openapi).
 
 A recording twilio HttpClient answers like Twilio would and keeps every
 request; `check_request` matches its URL to a path of the document and
@@ -11,26 +11,18 @@ import json
 import logging
 import re
 from functools import lru_cache
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from twilio.http import HttpClient
 from twilio.http.response import Response
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def openapi_path() -> Path:
-    for base in (REPO.parent, REPO.parent.parent):
-        candidate = base / "shared" / "twilio" / "twilio_api_v2010.json"
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError("twilio_api_v2010.json not found beside the repository")
+from tests.twilio_mock import twilio_openapi
 
 
 @lru_cache(maxsize=1)
 def spec() -> dict:
-    return json.loads(openapi_path().read_text())
+    # Read on the first Twilio request, so console tests that make none do not need the document
+    return json.loads(twilio_openapi().read_text())
 
 
 def _pattern(template: str) -> re.Pattern:
@@ -52,7 +44,7 @@ def full_contract():
     """The schema validator of tests/twilio_fake.py (openapi-schema-validator), shared with the jobs' tests."""
     from tests.twilio_fake import Contract
 
-    return Contract(openapi_path())
+    return Contract(twilio_openapi())
 
 
 def check_request(method: str, url: str, data: dict | None) -> str:
