@@ -6,16 +6,21 @@ lockout, and roles: supervisor pages need the supervisor (or admin) role.
 """
 from __future__ import annotations
 
-import os
-
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
     """Register the console's routes, login handling, CSRF and templates on the app."""
-    from agent_console import auth, i18n
+    from agent_console import (  # noqa: F401
+        auth,
+        calls_views,
+        fill_views,
+        i18n,
+        people_views,
+        supervisor_views,
+        twiml_views,
+    )
     from agent_console.blueprint import bp
-    from agent_console import calls_views, fill_views, people_views, supervisor_views, twiml_views  # noqa: F401
 
     _defaults(app)
     auth.init_app(app)
@@ -24,13 +29,7 @@ def init_app(app: Flask) -> None:
 
 
 def _defaults(app: Flask) -> None:
-    """Console settings, overridable from the environment (see README)."""
-    env = os.environ.get
-    app.config.setdefault("CONSOLE_IDLE_MINUTES", int(env("CONSOLE_IDLE_MINUTES", "30")))
-    app.config.setdefault("CONSOLE_MAX_FAILED_LOGINS", int(env("CONSOLE_MAX_FAILED_LOGINS", "5")))
-    app.config.setdefault("CONSOLE_LOCKOUT_MINUTES", int(env("CONSOLE_LOCKOUT_MINUTES", "15")))
-    app.config.setdefault("CONSOLE_LOGIN_RATE", env("CONSOLE_LOGIN_RATE", "20/5minute"))
-    app.config.setdefault("CONSOLE_WALLBOARD_POLL_SECONDS", int(env("CONSOLE_WALLBOARD_POLL_SECONDS", "5")))
+    """Flask extension settings the console relies on (its own CONSOLE_* settings come from Config)."""
     # The console checks CSRF itself (agent_console.auth); Twilio and API posts carry no CSRF token.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the login session

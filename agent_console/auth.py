@@ -7,7 +7,17 @@ import time
 from datetime import timedelta
 from functools import wraps
 
-from flask import Flask, abort, current_app, g, redirect, render_template, request, session as cookie, url_for
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask import session as cookie
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from limits import parse

@@ -8,7 +8,8 @@ from agent_console import twilio_rest
 from agent_console.blueprint import bp
 from agent_console.helpers import flash_error, now, user_id, work
 from agent_console.i18n import t
-from shared_db.calls import callbacks as callback_requests, queue as queue_entries
+from shared_db.calls import callbacks as callback_requests
+from shared_db.calls import queue as queue_entries
 from shared_db.errors import LedgerError
 from shared_db.models import CallbackRequest, User
 from shared_db.people import mask_phone

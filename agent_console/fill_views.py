@@ -5,11 +5,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from agent_console.blueprint import bp
 from agent_console.calls_views import _ring
-from agent_console.helpers import flash_error, int_arg, now, user_id, work
+from agent_console.helpers import flash_error, int_arg, now, policy, user_id, work
 from agent_console.i18n import t
-from shared_db.operations import claims, fill_tasks
 from shared_db.errors import LedgerError
 from shared_db.models import FreedCapacity
+from shared_db.operations import claims, fill_tasks
 
 
 @bp.route("/fill")
@@ -71,7 +71,7 @@ def fill_outcome(task_id: int):
                 made = fill_tasks.move_up(s, task_id, int_arg("booking_id"), user_id(), now())
                 message = t("fill.moved_up", code=made.code)
             elif outcome == "booked":
-                made = fill_tasks.book_candidate(s, task_id, int_arg("person_id"), user_id(), now())
+                made = fill_tasks.book_candidate(s, task_id, int_arg("person_id"), user_id(), now(), policy())
                 message = t("book.done", code=made.code)
             elif outcome == "lapsed":
                 fill_tasks.give_up(s, task_id, user_id(), now(), request.form.get("note", "").strip())

@@ -4,17 +4,15 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Iterator
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, request
 from flask_login import current_user
-
 from sqlalchemy.orm import Session
 
 from services import db
+from shared_db import clock
+from shared_db.policy import Policy
 from shared_db.types import utcnow
-
-BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def session():
@@ -32,10 +30,20 @@ def work() -> Iterator[Session]:
         yield s
 
 
+def today() -> date:
+    """The campaign's calendar day (Europe/Berlin), whatever the server's clock zone."""
+    return clock.today(now())
+
+
 def now() -> datetime:
     """The current moment (tests may pin it with CONSOLE_NOW)."""
     pinned = current_app.config.get("CONSOLE_NOW")
     return pinned() if callable(pinned) else utcnow()
+
+
+def policy() -> Policy:
+    """The deployment's booking policy (hold time, per-number limit, retention), the same as every channel's."""
+    return current_app.config["POLICY"]
 
 
 def actor() -> str:
@@ -69,7 +77,7 @@ def parse_date(raw: str | None) -> date | None:
 
 def local(moment: datetime | None, fmt: str = "%d.%m.%Y %H:%M") -> str:
     """A moment as Berlin wall-clock text."""
-    return moment.astimezone(BERLIN).strftime(fmt) if moment else ""
+    return clock.local(moment).strftime(fmt) if moment else ""
 
 
 def flash_error(message: str) -> None:

@@ -1,7 +1,8 @@
 """Console language: German first, English and Turkish switchable; texts live in messages.py."""
 from __future__ import annotations
 
-from flask import Flask, redirect, request, session as cookie, url_for
+from flask import Flask, redirect, request, url_for
+from flask import session as cookie
 
 from agent_console.blueprint import bp
 from agent_console.messages import CATALOGUE, LANGUAGES

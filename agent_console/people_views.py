@@ -6,17 +6,25 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from agent_console.blueprint import bp
-from agent_console.helpers import actor, flash_error, now, parse_date, user_id, work
+from agent_console.helpers import (
+    actor,
+    flash_error,
+    now,
+    parse_date,
+    policy,
+    today,
+    user_id,
+    work,
+)
 from agent_console.i18n import t
-from shared_db import audit, ledger
-from shared_db.messages import outbox
-from shared_db.people import lookup as console_queries
 from shared_db.calls.queue import current_calls
-from shared_db.people.eligibility import Facts, assess, invitation_matches, load_rules
 from shared_db.errors import InvalidInput, LedgerError, PersonAlreadyBooked
-from shared_db.models import ACTIVE_STATUSES, Booking, Centre, Person, Slot, Vaccine
+from shared_db.ledger import changes
 from shared_db.ledger.pairing import find_offers
+from shared_db.models import ACTIVE_STATUSES, Booking, Centre, Person, Slot, Vaccine
 from shared_db.people import PersonDetails, name_key, normalise_phone
+from shared_db.people import lookup as console_queries
+from shared_db.people.eligibility import Facts, assess, invitation_matches, load_rules
 
 
 @bp.route("/")
@@ -79,7 +87,7 @@ def _details_from(form) -> tuple[dict, str | None]:
 def _assessment(s, values, centre_id: int | None):
     invited = invitation_matches(s, name_key(values["name"]), values["dob_date"], None)
     facts = Facts(values["dob_date"], invitation=invited, **values["facts"])
-    return assess(facts, load_rules(s), now().date(), "agent", centre_id)
+    return assess(facts, load_rules(s), today(), "agent", centre_id)
 
 
 @bp.route("/book", methods=["GET"])
@@ -140,12 +148,9 @@ def book_submit():
                                     postcode=values["postcode"] or None, phone=values.get("phone_e164"),
                                     language=values["language"] if values["language"] in ("de", "en", "tr") else "de",
                                     priority_group=verdict.group)
-            made = ledger.book(s, first_slot_id=first_id, second_slot_id=second_id, details=details,
-                               channel="agent", actor=actor(), now=now())
-            if not allowed:
-                audit.record(s, actor(), "booking", made.id, "eligibility_override",
-                             after={"reason_code": verdict.reason}, reason=reason[:200])
-            outbox.announce_booking(s, made, "confirmation")
+            made = changes.book_now(s, first_slot_id=first_id, second_slot_id=second_id, details=details,
+                                    channel="agent", actor=actor(), now=now(), policy=policy(),
+                                    override=None if allowed else verdict.reason, override_reason=reason)
             person_id, code = made.person_id, made.code
     except PersonAlreadyBooked as exc:
         flash_error(t("book.already_booked", code=exc.booking_code or "?"))
@@ -185,9 +190,8 @@ def rebook_submit(booking_id: int):
     first_id, second_id = _parse_pair(request.form.get("pair", ""))
     try:
         with work() as s:
-            moved = ledger.rebook(s, booking_id, first_slot_id=first_id, second_slot_id=second_id, actor=actor(),
-                                  channel="agent", now=now(), reason="agent rebook")
-            outbox.announce_booking(s, moved, "rebooked")
+            moved = changes.rebook_booking(s, booking_id, first_slot_id=first_id, second_slot_id=second_id,
+                                           actor=actor(), channel="agent", now=now(), reason="agent rebook")
             person_id = moved.person_id
     except LedgerError as exc:
         flash_error(t("error.ledger", code=exc.code))
@@ -209,10 +213,7 @@ def cancel(booking_id: int):
     else:
         try:
             with work() as s:
-                was_confirmed = s.get(Booking, booking_id).status == "confirmed"
-                done = ledger.cancel(s, booking_id, actor=actor(), reason=reason, now=now())
-                if was_confirmed:
-                    outbox.announce_booking(s, done, "cancellation")
+                changes.cancel_booking(s, booking_id, actor=actor(), reason=reason, now=now())
             flash(t("cancel.done"), "ok")
         except LedgerError as exc:
             flash_error(t("error.ledger", code=exc.code))

@@ -1,19 +1,17 @@
 """Supervisors' pages: live wallboard, phantom clean-up, daily CSV report, settings."""
 from __future__ import annotations
 
-
-
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from agent_console.auth import supervisor_required
 from agent_console.blueprint import bp
-from agent_console.helpers import BERLIN, actor, flash_error, now, parse_date, work
+from agent_console.helpers import actor, flash_error, now, parse_date, today, work
 from agent_console.i18n import t
 from shared_db import settings
-from shared_db.operations import daily_report, phantoms, wallboard
 from shared_db.errors import InvalidInput, LedgerError
 from shared_db.models import Centre
+from shared_db.operations import daily_report, phantoms, wallboard
 
 
 @bp.route("/supervisor/wallboard")
@@ -21,7 +19,7 @@ from shared_db.models import Centre
 def wallboard_page():
     with work() as s:
         return render_template("console/wallboard.html", data=wallboard.snapshot(s, now()),
-                               today=now().astimezone(BERLIN).date().isoformat())
+                               today=today().isoformat())
 
 
 @bp.route("/supervisor/wallboard.json")
@@ -59,7 +57,7 @@ def phantoms_cancel():
 @bp.route("/supervisor/report.csv")
 @supervisor_required
 def report_csv():
-    day = parse_date(request.args.get("day")) or now().astimezone(BERLIN).date()
+    day = parse_date(request.args.get("day")) or today()
     with work() as s:
         body = daily_report.to_csv(s, day)
     return Response(body, mimetype="text/csv", headers={

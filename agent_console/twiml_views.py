@@ -7,26 +7,18 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, abort, current_app, request
-from twilio.request_validator import RequestValidator
+from flask import Response, current_app
 from twilio.twiml.voice_response import VoiceResponse
 
 from agent_console.blueprint import bp
 from agent_console.helpers import work
+from services.twilio_auth import twilio_signed
 from shared_db.models import Booking, CallbackRequest, Person, QueueEntry, User
 
 log = logging.getLogger(__name__)
 VOICE = {"language": "de-DE"}
 CONNECTING = "Sie werden jetzt mit einer Mitarbeiterin oder einem Mitarbeiter verbunden."
 SORRY = "Leider ist ein Fehler aufgetreten. Bitte rufen Sie später noch einmal an."
-
-
-def _signed() -> bool:
-    if not current_app.config.get("TWILIO_VALIDATE_SIGNATURES", True):
-        return True
-    url = current_app.config["HOTLINE_PUBLIC_URL"] + request.full_path.rstrip("?")
-    validator = RequestValidator(current_app.config["TWILIO_AUTH_TOKEN"])
-    return validator.validate(url, request.form.to_dict(), request.headers.get("X-Twilio-Signature", ""))
 
 
 def _twiml(response: VoiceResponse) -> Response:
@@ -41,10 +33,9 @@ def _sorry() -> Response:
 
 
 @bp.route("/twiml/connect/<int:entry_id>", methods=["POST"])
+@twilio_signed
 def twiml_connect(entry_id: int):
     """The queued caller's new TwiML: dial the agent who took them."""
-    if not _signed():
-        abort(403)
     try:
         with work() as s:
             entry = s.get(QueueEntry, entry_id)
@@ -65,10 +56,9 @@ def twiml_connect(entry_id: int):
 
 
 @bp.route("/twiml/bridge/<kind>/<int:target_id>", methods=["POST"])
+@twilio_signed
 def twiml_bridge(kind: str, target_id: int):
     """The agent answered a click-to-call: now dial the person."""
-    if not _signed():
-        abort(403)
     try:
         with work() as s:
             number = _number_for(s, kind, target_id)

@@ -1,17 +1,15 @@
 """The `hotline` command line: one entry point for operators."""
 from __future__ import annotations
 
-import os
 import secrets
 import sys
-from datetime import date
-from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
 
 from hotline import create_app
+from shared_db import clock
 from shared_db.session import make_engine, make_sessionmaker, migrate, transaction
 
 
@@ -48,7 +46,7 @@ def seed_demo_command(days: int) -> None:
     from shared_db.operations.demo import seed_demo
 
     with transaction(_sessions()) as session:
-        counts = seed_demo(session, date.today(), days=days)
+        counts = seed_demo(session, clock.today(), days=days)
     click.echo(f"demo data loaded: {counts['centres']} centres, {counts['slots']} slots")
 
 
@@ -78,7 +76,7 @@ def purge_command(dry_run: bool) -> None:
     from shared_db.operations.retention import purge
 
     with transaction(_sessions()) as session:
-        report = purge(session, after_appointment_days=current_app.config["COMPLETED_RETENTION_DAYS"],
+        report = purge(session, after_appointment_days=current_app.config["POLICY"].completed_retention_days,
                        dry_run=dry_run)
         if not dry_run:
             from shared_db.access.api_clients import purge_idempotency_records
@@ -256,12 +254,12 @@ def demo_command(port: int, no_serve: bool) -> None:
     _embedded_defaults(port)
     app = create_app()
     migrate(app.config["DATABASE_URL"])
-    from shared_db.operations.demo import DEMO_PASSWORDS, seed_demo
     from shared_db.models import Centre
+    from shared_db.operations.demo import DEMO_PASSWORDS, seed_demo
 
     with transaction(make_sessionmaker(make_engine(app.config["DATABASE_URL"]))) as session:
         if session.query(Centre.id).first() is None:
-            seed_demo(session, date.today())
+            seed_demo(session, clock.today())
     _print_demo_banner(app, port, DEMO_PASSWORDS)
     if not no_serve:
         # Not app.run(): Flask ignores it inside a `flask`-style CLI command.
@@ -275,9 +273,9 @@ def _embedded_defaults(port: int) -> None:
 
     The secret is generated per install (never a built-in default); messages are logged, not sent.
     """
-    from hotline.config import EMBEDDED_ENV_FILE, read_env_file
+    from hotline.config import EMBEDDED_ENV_FILE, instance_dir, read_env_file
 
-    instance = Path(os.environ.get("HOTLINE_INSTANCE_DIR", "instance")).resolve()
+    instance = instance_dir()
     instance.mkdir(parents=True, exist_ok=True)
     env_file = instance / EMBEDDED_ENV_FILE
     settings = {"SECRET_KEY": secrets.token_hex(32), "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,

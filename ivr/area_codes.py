@@ -95,6 +95,7 @@ def committed_text() -> str:
 def generate() -> dict:
     """The table from the installed phonenumbers' geocoding data; imports all of it, so never at run time."""
     from phonenumbers.geodata import GEOCODE_DATA
+
     # The geocoder's own choice among a prefix's names: German, else English, else try a shorter prefix.
     from phonenumbers.prefix import _find_lang
 

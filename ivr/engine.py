@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 
 from ivr import flow
 from ivr.inputs import digits_from, matches, say_birth, say_code, say_day, say_when
-from ivr.steps import ACTIONS, CONDITIONS, HANDLERS, Context, Retry, Settings, load_all
+from ivr.steps import ACTIONS, CONDITIONS, HANDLERS, Context, Retry, load_all
 from ivr.twiml import Turn, Urls, render
-from shared_db import calls, ledger as booking
+from shared_db import calls
 from shared_db.errors import InvalidInput
-from shared_db.models import Booking
+from shared_db.ledger import changes
 from shared_db.people import normalise_phone
+from shared_db.policy import Policy
 
 MAX_HOPS = 12  # actions chained in one request; more means a loop in the tree
 MAX_DIGITS, MAX_SPEECH = 40, 300
@@ -37,7 +38,7 @@ def caller_number(raw: str | None) -> str | None:
         return None
 
 
-def answer_call(session: Session, params: dict, settings: Settings, now: datetime) -> str:
+def answer_call(session: Session, params: dict, policy: Policy, now: datetime) -> str:
     """First request of a call: greet and ask for the language; a repeat gets the same answer."""
     sid = params.get("CallSid", "")[:40]
     call = calls.lock_call(session, sid)
@@ -47,11 +48,11 @@ def answer_call(session: Session, params: dict, settings: Settings, now: datetim
             call = calls.lock_call(session, sid)
     if call.last_response:
         return call.last_response
-    ctx = Context(session, call, {"lang": "de"}, now, settings)
+    ctx = Context(session, call, {"lang": "de"}, now, policy)
     return _finish(ctx, flow.START, calls.request_key("voice", sid))
 
 
-def step_call(session: Session, params: dict, n: int | None, lang: str, settings: Settings, now: datetime) -> str:
+def step_call(session: Session, params: dict, n: int | None, lang: str, policy: Policy, now: datetime) -> str:
     """A later request (a Gather's answer or a Redirect): advance the tree by one step."""
     sid = params.get("CallSid", "")[:40]
     digits = (params.get("Digits") or "").strip()[:MAX_DIGITS]
@@ -60,13 +61,13 @@ def step_call(session: Session, params: dict, n: int | None, lang: str, settings
     if call is None:  # state lost (purged, or a call that began elsewhere): start at the main menu
         call = calls.start_call(session, sid, caller_number(params.get("From")), flow.HOME, lang, now) \
             or calls.lock_call(session, sid)
-        ctx = Context(session, call, {"lang": lang}, now, settings)
+        ctx = Context(session, call, {"lang": lang}, now, policy)
         return _finish(ctx, flow.HOME, calls.request_key("lost", sid))
     key = calls.request_key(sid, n, digits, speech)
     if call.last_response and (key == call.last_request_key or n != call.step):
         return call.last_response
     # A deep copy: nested values changed in place would look unchanged to SQLAlchemy and not be saved.
-    ctx = Context(session, call, copy.deepcopy(call.data or {}), now, settings)
+    ctx = Context(session, call, copy.deepcopy(call.data or {}), now, policy)
     ctx.data.setdefault("lang", call.language or lang)
     return _finish(ctx, resolve(ctx, advance(ctx, call.state, digits, speech)), key)
 
@@ -194,9 +195,8 @@ def call_ended(session: Session, params: dict, now: datetime) -> None:
         return
     calls.end_call(call, params.get("CallStatus") or "completed", now)
     hold_id = (call.data or {}).get("hold_id")
-    held = session.get(Booking, hold_id) if hold_id else None
-    if held is not None and held.status == "held":
-        booking.cancel(session, hold_id, actor=f"call:{sid}", reason="caller hung up", now=now)
+    if hold_id:
+        changes.release_hold(session, hold_id, actor=f"call:{sid}", reason="caller hung up", now=now)
     # Data minimisation: what the caller told us is not needed once the call is over.
     call.data = {k: v for k, v in (call.data or {}).items() if k in KEEP_AFTER_CALL}
     call.last_response = None

@@ -11,13 +11,12 @@ import traceback
 from functools import wraps
 
 from flask import Blueprint, Response, current_app, request
-from twilio.request_validator import RequestValidator
 
 import voice_prompts as vp
-from services import db
 from ivr import engine, twiml
-from ivr.steps import Settings
+from services import db, twilio_auth
 from shared_db import calls
+from shared_db.policy import Policy
 from shared_db.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -35,23 +34,10 @@ def language() -> str:
     return lang if lang in vp.LANGUAGES else vp.DEFAULT_LANGUAGE
 
 
-def public_url() -> str:
-    """The URL Twilio signed: the public base (behind a TLS proxy) plus path and query."""
-    query = request.query_string.decode("utf-8", "replace")
-    return current_app.config["HOTLINE_PUBLIC_URL"] + request.path + (f"?{query}" if query else "")
-
-
 @bp.before_request
 def verify_signature():
-    """Answer 403 unless X-Twilio-Signature matches the public URL and the posted form."""
-    if not current_app.config.get("TWILIO_VALIDATE_SIGNATURES", True):
-        return None
-    token = current_app.config.get("TWILIO_AUTH_TOKEN")
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if token and signature and RequestValidator(token).validate(public_url(), request.form.to_dict(), signature):
-        return None
-    log.warning("rejected an unsigned or forged request to %s", request.path)
-    return Response("forbidden", status=403, mimetype="text/plain")
+    """Answer 403 unless Twilio signed the request (services.twilio_auth, fail closed)."""
+    return twilio_auth.refusal()
 
 
 def never_fail(view):
@@ -68,11 +54,8 @@ def never_fail(view):
     return guarded
 
 
-def _settings() -> Settings:
-    config = current_app.config
-    return Settings(hold_seconds=config.get("HOLD_SECONDS", 180), caller_limit=config.get("CALLER_LIMIT", 3),
-                    retention_days=config.get("RETENTION_DAYS", 14),
-                    completed_retention_days=config.get("COMPLETED_RETENTION_DAYS", 30))
+def _policy() -> Policy:
+    return current_app.config["POLICY"]
 
 
 def _form() -> dict:
@@ -85,7 +68,7 @@ def voice():
     """Incoming call (the Twilio number's Voice URL)."""
     session = db.session()
     with session.begin():
-        body = engine.answer_call(session, _form(), _settings(), utcnow())
+        body = engine.answer_call(session, _form(), _policy(), utcnow())
     return xml(body)
 
 
@@ -95,7 +78,7 @@ def step():
     """Every later step: a Gather's answer or a Redirect."""
     session = db.session()
     with session.begin():
-        body = engine.step_call(session, _form(), request.args.get("n", type=int), language(), _settings(), utcnow())
+        body = engine.step_call(session, _form(), request.args.get("n", type=int), language(), _policy(), utcnow())
     return xml(body)
 
 

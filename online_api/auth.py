@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 
-from services import db
 from online_api.openapi import API_KEY_HEADER, END_USER_IP_HEADER
+from services import db
 from shared_db.access.api_clients import authenticate
 
 DEFAULT_CLIENT_LIMIT = "1200/minute"

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from flask import request
 
 from online_api.problems import invalid
-from online_api.queries import local_today
 from online_api.validation import errors_for, parse_date
+from shared_db import clock
 from shared_db.ledger.codes import clean_code, is_valid_code
 from shared_db.types import utcnow
 
@@ -25,7 +25,7 @@ def json_body(schema_name: str) -> dict:
 def plausible_birth_date(raw: str) -> date:
     """A birth date that is not in the future and at most 120 years ago."""
     dob = parse_date(raw)
-    today = local_today(utcnow())
+    today = clock.today(utcnow())
     if dob > today or today.year - dob.year > 120:
         raise invalid([{"field": "date_of_birth", "message": "not a plausible date of birth"}])
     return dob

@@ -7,15 +7,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared_db.models import Centre, CentrePostcode, Slot, Vaccine
 from shared_db.ledger.pairing import Offer, find_offers
-
-BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def local_today(now: datetime) -> date:
-    """Today's date in Germany, the calendar the campaign windows use."""
-    return now.astimezone(BERLIN).date()
+from shared_db.models import Centre, CentrePostcode, Slot, Vaccine
 
 
 def centres_near(session: Session, postcode: str, now: datetime) -> list[tuple[Centre, str, list[Vaccine]]]:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from shared_db.people.eligibility import Assessment
-from shared_db.models import Booking, Centre, Slot, Vaccine
 from shared_db.ledger.pairing import Offer
+from shared_db.models import Booking, Centre, Slot, Vaccine
+from shared_db.people.eligibility import Assessment
 
 
 def vaccine(v: Vaccine) -> dict:

@@ -10,22 +10,35 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from services import db
-from services.jobs.sending import notify
 from online_api import serialize
 from online_api.auth import ClientRef, current_client, end_user_ip
 from online_api.idempotency import Answer, fingerprint, run_once
 from online_api.inputs import booking_code, json_body, plausible_birth_date, slot_query
 from online_api.openapi import END_USER_IP_HEADER, IDEMPOTENCY_HEADER, MAX_ID, document
-from online_api.problems import ApiProblem, http_problem, invalid, ledger_problem, response
-from online_api.queries import centres_near, local_today, offers_between
+from online_api.problems import (
+    ApiProblem,
+    http_problem,
+    invalid,
+    ledger_problem,
+    response,
+)
+from online_api.queries import centres_near, offers_between
 from online_api.validation import parse_date
-from shared_db import ledger
-from shared_db.people.eligibility import Assessment, Facts, assess, invitation_matches, load_rules
+from services import db
+from shared_db import clock, ledger
 from shared_db.errors import LedgerError
-from shared_db.models import Booking, Centre, Slot, Vaccine
+from shared_db.ledger import changes
 from shared_db.ledger.pairing import offer_for
+from shared_db.models import Booking, Centre, Slot, Vaccine
 from shared_db.people import PersonDetails, name_key, normalise_phone
+from shared_db.people.eligibility import (
+    Assessment,
+    Facts,
+    assess,
+    invitation_matches,
+    load_rules,
+)
+from shared_db.policy import Policy
 from shared_db.types import utcnow
 
 bp = Blueprint("online_api", __name__, url_prefix="/api/v1")
@@ -82,7 +95,7 @@ def list_centres():
 def list_slots(centre_id: int):
     """Online-bookable pairs at a centre in a date range."""
     now = utcnow()
-    first_day, last_day, code, limit = slot_query(local_today(now))
+    first_day, last_day, code, limit = slot_query(clock.today(now))
     session = db.session()
     with session.begin():
         centre = session.get(Centre, centre_id) if centre_id <= MAX_ID else None
@@ -119,8 +132,8 @@ def create_hold():
         """Take the places."""
         now = utcnow()
         first_id, second_id = pair_for(session, data["first_slot_id"], data.get("second_slot_id"), now)
-        held = ledger.hold(session, first_slot_id=first_id, second_slot_id=second_id, channel="online",
-                           actor=client.actor, now=now, hold_seconds=current_app.config["HOLD_SECONDS"])
+        held = changes.hold_offer(session, first_slot_id=first_id, second_slot_id=second_id, channel="online",
+                                  actor=client.actor, now=now, policy=policy())
         return 201, serialize.hold(held)
 
     return keyed(operation)
@@ -131,10 +144,9 @@ def release_hold(hold_id: int):
     """Give a hold back; releasing twice is fine."""
     def operation(session: Session, client: ClientRef) -> Answer:
         """Cancel a live hold; a lapsed or released one needs nothing."""
-        held = own_hold(session, hold_id, client)
-        if held.status == "held":
-            ledger.cancel(session, held.id, actor=client.actor, reason="hold released by the portal")
-        elif held.status not in ("expired", "cancelled"):
+        held = changes.release_hold(session, own_hold(session, hold_id, client).id, actor=client.actor,
+                                    reason="hold released by the portal")
+        if held.status not in ("expired", "cancelled"):
             raise ApiProblem("invalid_state", "this hold is already a booking; cancel the booking instead")
         return 204, None
 
@@ -161,14 +173,9 @@ def confirm(session: Session, client: ClientRef, hold_id: int, data: dict, dob: 
     if held.status == "held" and phone:
         held.caller_number = phone  # the per-number limit counts the person's phone for online bookings
         session.flush()
-    config = current_app.config
     details = PersonDetails(name=data["name"], date_of_birth=dob, postcode=data.get("postcode"), phone=phone,
                             language=data.get("language", "de"), priority_group=result.group)
-    done = ledger.confirm(session, held.id, details=details, actor=client.actor, caller_limit=config["CALLER_LIMIT"],
-                          retention_days=config["RETENTION_DAYS"],
-                          completed_retention_days=config["COMPLETED_RETENTION_DAYS"])
-    session.expire(done, ["person"])
-    notify(session, done, "confirmation")
+    done = changes.confirm_hold(session, held.id, details=details, actor=client.actor, policy=policy())
     return 201, serialize.booking(done)
 
 
@@ -182,12 +189,8 @@ def cancel_booking():
     def operation(session: Session, client: ClientRef) -> Answer:
         """Cancel, and announce it when something changed."""
         found = ledger.find_by_code(session, code, dob)
-        was = (found.status, found.second_slot_id)
-        done = ledger.cancel(session, found.id, actor=client.actor, reason="cancelled via the online portal",
-                             second_dose_only=second_only)
-        session.expire(done, ["first_slot", "second_slot", "person"])
-        if (done.status, done.second_slot_id) != was and done.status == "cancelled":
-            notify(session, done, "cancellation")
+        done = changes.cancel_booking(session, found.id, actor=client.actor, reason="cancelled via the online portal",
+                                      second_dose_only=second_only)
         return 200, serialize.booking(done)
 
     return keyed(operation)
@@ -203,14 +206,11 @@ def rebook_booking():
         """Take the new places, free the old, announce the move."""
         now = utcnow()
         found = ledger.find_by_code(session, code, dob)
-        was = (found.first_slot_id, found.second_slot_id)
         first_id, second_id = pair_for(session, data["first_slot_id"], data.get("second_slot_id"), now,
                                        vaccine_id=found.first_slot.vaccine_id)
-        done = ledger.rebook(session, found.id, first_slot_id=first_id, second_slot_id=second_id,
-                             actor=client.actor, channel="online", now=now, reason="rebooked via the online portal")
-        if (done.first_slot_id, done.second_slot_id) != was:
-            session.expire(done, ["person"])
-            notify(session, done, "rebooked")
+        done = changes.rebook_booking(session, found.id, first_slot_id=first_id, second_slot_id=second_id,
+                                      actor=client.actor, channel="online", now=now,
+                                      reason="rebooked via the online portal")
         return 200, serialize.booking(done)
 
     return keyed(operation)
@@ -233,6 +233,11 @@ def keyed(operation: Operation):
     return response(status, body, {"Idempotent-Replayed": "true"} if replayed else None)
 
 
+def policy() -> Policy:
+    """The deployment's booking policy (hold time, per-number limit, retention)."""
+    return current_app.config["POLICY"]
+
+
 def assessment_for(session: Session, data: dict, dob: date, centre_id: int | None) -> Assessment:
     """Eligibility of the person described by `data` for the online channel today."""
     invitation = None
@@ -240,7 +245,7 @@ def assessment_for(session: Session, data: dict, dob: date, centre_id: int | Non
         invitation = invitation_matches(session, name_key(data["name"]) if data.get("name") else None, dob,
                                         data.get("invitation_code"))
     facts = Facts(dob, data.get("care_home"), data.get("occupation"), data.get("condition"), invitation)
-    return assess(facts, load_rules(session), local_today(utcnow()), "online", centre_id)
+    return assess(facts, load_rules(session), clock.today(utcnow()), "online", centre_id)
 
 
 def require_eligible(result: Assessment, first: Slot) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
+from services import queueing
 from shared_db.session import make_engine, make_sessionmaker
 
 
@@ -34,6 +35,8 @@ def session() -> Session:
 
 
 def _close_session(_exc) -> None:
+    """Close the request's session, then release the in-process jobs it asked for (its lock is gone)."""
     db_session = g.pop("db_session", None)
     if db_session is not None:
         db_session.close()
+    queueing.release_request_jobs()

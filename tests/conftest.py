@@ -13,6 +13,9 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
+from flask.testing import FlaskClient
+
+from services import queueing
 from shared_db.models import Base
 from shared_db.session import make_engine, make_sessionmaker, migrate
 
@@ -113,6 +116,19 @@ def redis_url():
     client.flushdb()
 
 
+class DrainingClient(FlaskClient):
+    """The Flask test client, returning only once the in-process jobs a request started have run.
+
+    On the embedded default the outbox is sent by a runner thread after the request;
+    tests that look at what was sent wait for it here instead of sleeping.
+    """
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        assert queueing.drain(30), "in-process jobs did not finish within 30 s"
+        return response
+
+
 @pytest.fixture
 def app(pg_url, pg_engine):
     """The web app on the test PostgreSQL database, jobs in-process."""
@@ -120,7 +136,9 @@ def app(pg_url, pg_engine):
     from hotline.config import TestConfig
 
     app = create_app(TestConfig(pg_url))
+    app.test_client_class = DrainingClient
     yield app
+    queueing.drain()
     app.extensions["services.db"].engine.dispose()
 
 

@@ -18,10 +18,9 @@ MOBILE = "+4915112345678"
 
 
 def today() -> date:
-    from ivr.steps.booking import local_today
-    from shared_db.types import utcnow
+    from shared_db import clock
 
-    return local_today(utcnow())
+    return clock.today()
 
 
 def build_world(session, home_phone: int = 2, neighbour_phone: int = 2, days=(3, 4)) -> dict:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services import queueing
+from services import queueing, runtime
 from services.jobs import notifier as notifiers
 from shared_db import ledger
 from shared_db.types import utcnow
@@ -52,14 +52,15 @@ class RecordingNotifier:
 
 
 def use_notifier(fake) -> None:
-    notifiers._state["notifier"] = fake
+    notifiers.use(fake)
 
 
 def use_database(url: str) -> None:
     """Jobs in this process use the test database, in-process (no Redis)."""
-    queueing.configure(url, None)
-    notifiers.configure({"NOTIFY_BACKEND": "log", "HOTLINE_PUBLIC_URL": "https://hotline.example.org",
-                         "TWILIO_FROM_NUMBER": "+4930123456789"})
+    queueing.drain()  # nothing of an earlier test may run against this database
+    runtime.configure({"DATABASE_URL": url, "NOTIFY_BACKEND": "log", "HOTLINE_PUBLIC_URL": "https://hotline.example.org",
+                       "TWILIO_FROM_NUMBER": "+4930123456789"})
+    queueing.configure(None)
 
 
 @pytest.fixture
@@ -69,4 +70,5 @@ def jobs(db_url, sessions):
     fake = RecordingNotifier()
     use_notifier(fake)
     yield fake
-    notifiers._state["notifier"] = None
+    queueing.drain()
+    notifiers.use(None)

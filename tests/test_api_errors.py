@@ -8,6 +8,7 @@ from sqlalchemy import update
 
 from hotline import create_app
 from hotline import config as hotline_config
+from shared_db.policy import Policy
 from shared_db.access.api_clients import revoke
 from shared_db.models import Booking, Slot
 from shared_db.types import utcnow
@@ -53,7 +54,7 @@ def test_already_booked(client, world):
 
 
 def test_number_limit(pg_url, pg_sessions, world):
-    app = create_app(hotline_config.TestConfig(pg_url, CALLER_LIMIT=1))
+    app = create_app(hotline_config.TestConfig(pg_url, POLICY=Policy(caller_limit=1)))
     try:
         client = app.test_client()
         book(client, world, who=person("Anna Eins"))

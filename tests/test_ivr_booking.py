@@ -1,5 +1,6 @@
 """Whole calls through the Flask test client with signed requests: booking by phone."""
 from __future__ import annotations
+from dataclasses import replace
 
 from sqlalchemy import select
 
@@ -208,7 +209,7 @@ def test_the_same_person_twice_hears_that_they_already_have_an_appointment(clien
 
 
 def test_a_hold_that_lapsed_while_the_caller_spoke_is_given_back_and_a_new_offer_made(app, client, world, sessions_of):
-    app.config["HOLD_SECONDS"] = 0  # every hold lapses at once: the slow caller's case
+    app.config["POLICY"] = replace(app.config["POLICY"], hold_seconds=0)  # every hold lapses at once: the slow caller's case
     call = new_call(client)
     to_offer(call)
     book(call)
@@ -281,7 +282,7 @@ def test_callers_racing_for_the_last_phone_places_never_overbook(app, sessions_o
 
 
 def test_the_per_number_limit_of_the_ledger_applies_to_relatives(app, client, world, sessions_of):
-    app.config["CALLER_LIMIT"] = 1
+    app.config["POLICY"] = replace(app.config["POLICY"], caller_limit=1)
     call = new_call(client)
     to_offer(call)
     book(call)

@@ -5,8 +5,10 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
+from services import queueing
 from services.jobs import notifier as notifiers
 from services.jobs import sending
 from shared_db.messages import outbox
@@ -15,9 +17,24 @@ from shared_db.types import utcnow
 from tests.jobs_helpers import booked, jobs, use_database  # noqa: F401 - jobs is a fixture
 
 
+@pytest.fixture(autouse=True)
+def _sends_driven_by_the_test():
+    """These tests run the send job and the sweep themselves: the outbox's send-after-commit hook is off."""
+    event.remove(Session, "pending_to_persistent", sending._send_after_commit)
+    yield
+    event.listen(Session, "pending_to_persistent", sending._send_after_commit)
+
+
 def _announce(sessions, kind="confirmation", **kwargs) -> int:
     with sessions.begin() as session:
         return outbox.announce_booking(session, booked(session, **kwargs), kind).id
+
+
+def sweep() -> dict:
+    """The outbox sweep, returning once the sends it handed to the in-process runner have run."""
+    report = sending.sweep_outbox()
+    queueing.drain()
+    return report
 
 
 def _row(sessions, notification_id) -> Notification:
@@ -83,10 +100,10 @@ def test_too_many_transient_failures_end_as_failed(jobs, sessions):
 
 def test_sweep_sends_rows_nobody_enqueued(jobs, sessions):
     ids = [_announce(sessions, name=n) for n in ("Erna Schmidt", "Karl Meier", "Ida Vogel")]
-    report = sending.sweep_outbox()
+    report = sweep()
     assert report["enqueued"] == 3
     assert sorted(s[0] for s in jobs.sent) == sorted(ids)
-    assert sending.sweep_outbox()["enqueued"] == 0
+    assert sweep()["enqueued"] == 0
 
 
 def test_stale_claim_found_at_provider_is_adopted_not_resent(jobs, sessions):
@@ -94,7 +111,7 @@ def test_stale_claim_found_at_provider_is_adopted_not_resent(jobs, sessions):
     with sessions.begin() as session:
         outbox.claim(session, nid, lease=timedelta(seconds=-1))  # claimed, then the worker died
     jobs.known[nid] = "SM" + "ab" * 16  # ... after Twilio had accepted the message
-    report = sending.sweep_outbox()
+    report = sweep()
     row = _row(sessions, nid)
     assert (report["stale"], report["resent"]) == (1, 0)
     assert (row.status, row.provider_id) == ("sent", "SM" + "ab" * 16)
@@ -105,8 +122,8 @@ def test_stale_claim_unknown_at_provider_is_sent_again_once(jobs, sessions):
     nid = _announce(sessions)
     with sessions.begin() as session:
         outbox.claim(session, nid, lease=timedelta(seconds=-1))  # died before Twilio was called
-    sending.sweep_outbox()
-    sending.sweep_outbox()
+    sweep()
+    sweep()
     assert [s[0] for s in jobs.sent] == [nid]
     assert _row(sessions, nid).status == "sent"
 

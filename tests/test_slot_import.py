@@ -57,7 +57,7 @@ def test_missing_columns_are_named(sessions):
 def test_cli_rejects_a_bad_file_with_exit_code_1(tmp_path, sqlite_url):
     bad = tmp_path / "slots.csv"
     bad.write_text(HEADER + "Nowhere,BNT,2021-04-06,14:30,first,2,8,15\n")
-    env = {"DATABASE_URL": sqlite_url, "SECRET_KEY": "x", "PATH": "/usr/bin:/bin",
+    env = {"DATABASE_URL": sqlite_url, "SECRET_KEY": "x", "TWILIO_AUTH_TOKEN": "y", "PATH": "/usr/bin:/bin",
            "HOTLINE_INSTANCE_DIR": str(tmp_path)}
     result = subprocess.run([sys.executable, "-m", "hotline.cli", "import-slots", str(bad)],
                             capture_output=True, text=True, env=env, cwd=str(tmp_path.parent))

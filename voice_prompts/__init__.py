@@ -8,7 +8,6 @@ is played instead of the spoken text, for prompts without placeholders.
 from __future__ import annotations
 
 import json
-import os
 import string
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 LANGUAGES = ("de", "en", "tr")
 DEFAULT_LANGUAGE = "de"
+_voices: dict[str, str] = {}  # voice per language chosen by the deployment (HOTLINE_VOICE_DE ...)
 
 
 @lru_cache(maxsize=None)
@@ -30,10 +30,16 @@ def text(language: str, key: str, **values) -> str:
     return catalogue(language)["prompts"][key].format(**values)
 
 
+def use_voices(voices: dict[str, str]) -> None:
+    """Voices the deployment chose per language (Config.VOICES from HOTLINE_VOICE_DE, _EN, _TR)."""
+    _voices.clear()
+    _voices.update({language: voice for language, voice in voices.items() if voice})
+
+
 def meta(language: str) -> dict:
-    """Voice, speech language, date formats and speech hints; HOTLINE_VOICE_DE (EN, TR) overrides the voice."""
+    """Voice, speech language, date formats and speech hints of a language."""
     data = dict(catalogue(language)["_meta"])
-    data["voice"] = os.environ.get(f"HOTLINE_VOICE_{language.upper()}") or data["voice"]
+    data["voice"] = _voices.get(language) or data["voice"]
     return data
 
 

@@ -1,6 +1,6 @@
 """Steps: the database work behind the phone tree's "@action" targets and entry handlers.
 
-Each step takes the call's Context (session, call data, clock, settings) and
+Each step takes the call's Context (session, call data, clock, policy) and
 returns the next target. Entry handlers raise Retry to have the caller try again.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from shared_db.models import CallSession
 from shared_db.people import is_mobile
+from shared_db.policy import Policy
 
 ACTIONS: dict[str, Callable] = {}
 HANDLERS: dict[str, Callable] = {}
@@ -28,16 +29,6 @@ class Retry(Exception):
 
 
 @dataclass
-class Settings:
-    """The app settings steps need, so steps never import Flask."""
-
-    hold_seconds: int = 180
-    caller_limit: int = 3
-    retention_days: int = 14
-    completed_retention_days: int = 30
-
-
-@dataclass
 class Context:
     """One request's view of the call."""
 
@@ -45,7 +36,7 @@ class Context:
     call: CallSession
     data: dict
     now: datetime
-    settings: Settings
+    policy: Policy  # the deployment's booking policy (steps never import Flask)
     preamble: list = field(default_factory=list)
 
     @property

@@ -1,8 +1,7 @@
 """Booking by phone: date of birth, eligibility questions, centre, offer with a hold, name, confirm."""
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import func, select
 
@@ -10,23 +9,30 @@ import voice_prompts as vp
 from ivr.area_codes import place_of
 from ivr.inputs import clean_name, digits_from, parse_birth_date
 from ivr.steps import Context, Retry, action, handler
-from services.jobs import sending
+from shared_db import clock
 from shared_db import ledger as booking
-from shared_db.people.eligibility import QUESTIONS, Facts, assess, invitation_matches, load_rules
-from shared_db.errors import CallerLimitReached, HoldExpired, InvalidInput, PersonAlreadyBooked, SlotUnavailable
-from shared_db.models import Booking, Centre, CentrePostcode, Slot, Vaccine
+from shared_db.errors import (
+    CallerLimitReached,
+    HoldExpired,
+    InvalidInput,
+    PersonAlreadyBooked,
+    SlotUnavailable,
+)
+from shared_db.ledger import changes
 from shared_db.ledger.pairing import find_offers
+from shared_db.models import Centre, CentrePostcode, Slot, Vaccine
 from shared_db.people import PersonDetails, is_mobile
+from shared_db.people.eligibility import (
+    QUESTIONS,
+    Facts,
+    assess,
+    invitation_matches,
+    load_rules,
+)
 
-BERLIN = ZoneInfo("Europe/Berlin")
 # Everything a booking attempt keeps in the call data; cleared when the caller starts again.
 BOOKING_KEYS = ("dob", "facts", "vaccines", "allowed", "group", "opens", "suggested", "place", "suggest_name",
                 "postcode", "home", "centres", "centre_idx", "skipped", "appt", "name", "recording")
-
-
-def local_today(now: datetime) -> date:
-    """Today's date in Germany (the campaign's calendar)."""
-    return now.astimezone(BERLIN).date()
 
 
 def release_hold(ctx: Context) -> None:
@@ -34,9 +40,7 @@ def release_hold(ctx: Context) -> None:
     hold_id = ctx.data.pop("hold_id", None)
     if hold_id is None:
         return
-    held = ctx.session.get(Booking, hold_id)
-    if held is not None and held.status == "held":
-        booking.cancel(ctx.session, hold_id, actor=ctx.actor, reason="released by the IVR", now=ctx.now)
+    changes.release_hold(ctx.session, hold_id, actor=ctx.actor, reason="released by the IVR", now=ctx.now)
 
 
 # --------------------------------------------------------------------------- who and eligible?
@@ -58,7 +62,7 @@ def start_booking(ctx: Context, _arg: str = "") -> str:
 
 @handler("dob")
 def read_birth_date(ctx: Context, keys: str, speech: str) -> str:
-    born = parse_birth_date(keys, speech, ctx.lang, local_today(ctx.now))
+    born = parse_birth_date(keys, speech, ctx.lang, clock.today(ctx.now))
     if born is None:
         raise Retry("dob_invalid")
     ctx.data.update(dob=born.isoformat(), facts={})
@@ -70,7 +74,7 @@ def assess_caller(ctx: Context, _arg: str = "") -> str:
     """Eligible: on to the centre. Otherwise the next question the rules still need, or when they open."""
     facts = ctx.data.get("facts", {})
     result = assess(Facts(date.fromisoformat(ctx.data["dob"]), **{q: facts.get(q) for q in QUESTIONS}),
-                    load_rules(ctx.session), local_today(ctx.now), channel="phone")
+                    load_rules(ctx.session), clock.today(ctx.now), channel="phone")
     if result.eligible:
         ctx.data.update(vaccines=list(result.vaccines), group=result.group,
                         allowed=None if result.centre_ids is None else sorted(result.centre_ids))
@@ -197,14 +201,14 @@ def _hold_first_offer(ctx: Context, centre_id: int) -> bool:
             return False
         try:
             with ctx.session.begin_nested():  # a half-taken pair is rolled back whole
-                held = booking.hold(ctx.session, first_slot_id=offer.first.id, second_slot_id=offer.ids[1],
-                                    channel="phone", actor=ctx.actor, caller_number=ctx.caller, now=ctx.now,
-                                    hold_seconds=ctx.settings.hold_seconds)
+                held = changes.hold_offer(ctx.session, first_slot_id=offer.first.id, second_slot_id=offer.ids[1],
+                                          channel="phone", actor=ctx.actor, caller_number=ctx.caller, now=ctx.now,
+                                          policy=ctx.policy)
         except SlotUnavailable:  # taken by someone else a moment ago
             skipped.append(offer.first.id)
             continue
         ctx.data.update(hold_id=held.id, appt=describe(offer.first, offer.second),
-                        minutes=max(1, ctx.settings.hold_seconds // 60))
+                        minutes=max(1, ctx.policy.hold_seconds // 60))
         return True
     return False
 
@@ -246,10 +250,9 @@ def confirm_booking(ctx: Context, _arg: str = "") -> str:
         return "@offer_next"
     try:
         with ctx.session.begin_nested():
-            done = booking.confirm(ctx.session, ctx.data["hold_id"], details=_details(ctx), actor=ctx.actor,
-                                   now=ctx.now, caller_limit=ctx.settings.caller_limit,
-                                   retention_days=ctx.settings.retention_days,
-                                   completed_retention_days=ctx.settings.completed_retention_days)
+            # Landline callers heard it all read back and get no SMS: nothing to announce to them.
+            done = changes.confirm_hold(ctx.session, ctx.data["hold_id"], details=_details(ctx), actor=ctx.actor,
+                                        now=ctx.now, policy=ctx.policy, announce=is_mobile(ctx.caller))
     except HoldExpired:
         booking.release_expired_holds(ctx.session, ctx.now, slot_id=ctx.data["appt"]["first_id"])
         ctx.data.pop("hold_id")
@@ -263,9 +266,7 @@ def confirm_booking(ctx: Context, _arg: str = "") -> str:
         return "caller_limit"
     except InvalidInput:
         raise Retry("name_missing", state="name") from None
-    sms = is_mobile(ctx.caller)
-    if sms:  # the outbox row is part of this transaction; the send job runs after the commit
-        sending.notify(ctx.session, done, "confirmation")
+    sms = is_mobile(ctx.caller)  # the SMS is an outbox row of this transaction, sent after the commit
     ctx.data.pop("hold_id")
     ctx.data["appt"].update(code=done.code, sms=sms)
     ctx.data["person_id"] = done.person_id

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from ivr.inputs import digits_from, parse_birth_date
 from ivr.steps import Context, Retry, action, handler
-from services.jobs import sending
-from ivr.steps.booking import describe, local_today
+from ivr.steps.booking import describe
+from shared_db import clock
 from shared_db import ledger as booking
-from shared_db.ledger.codes import is_valid_code
 from shared_db.errors import BookingNotFound, SlotUnavailable
-from shared_db.models import Booking
+from shared_db.ledger import changes
+from shared_db.ledger.codes import is_valid_code
 from shared_db.ledger.pairing import find_offers
+from shared_db.models import Booking
 from shared_db.people import is_mobile
 
 
@@ -24,7 +25,7 @@ def read_code(ctx: Context, keys: str, speech: str) -> str:
 
 @handler("manage_dob")
 def read_manage_birth_date(ctx: Context, keys: str, speech: str) -> str:
-    born = parse_birth_date(keys, speech, ctx.lang, local_today(ctx.now))
+    born = parse_birth_date(keys, speech, ctx.lang, clock.today(ctx.now))
     if born is None:
         raise Retry("dob_invalid")
     try:
@@ -44,9 +45,8 @@ def _booking(ctx: Context) -> Booking:
 
 @action("cancel")
 def cancel_booking(ctx: Context, _arg: str = "") -> str:
-    done = booking.cancel(ctx.session, ctx.data["manage_id"], actor=ctx.actor, reason="cancelled by the caller",
-                          now=ctx.now)
-    _announce(ctx, done, "cancellation")
+    changes.cancel_booking(ctx.session, ctx.data["manage_id"], actor=ctx.actor, reason="cancelled by the caller",
+                           now=ctx.now, announce=is_mobile(ctx.caller))
     return "cancelled"
 
 
@@ -81,18 +81,14 @@ def rebook(ctx: Context, _arg: str = "") -> str:
     new = ctx.data["new"]
     try:
         with ctx.session.begin_nested():
-            done = booking.rebook(ctx.session, ctx.data["manage_id"], first_slot_id=new["first_id"],
-                                  second_slot_id=new["second_id"], actor=ctx.actor, channel="phone", now=ctx.now)
+            done = changes.rebook_booking(ctx.session, ctx.data["manage_id"], first_slot_id=new["first_id"],
+                                          second_slot_id=new["second_id"], actor=ctx.actor, channel="phone",
+                                          now=ctx.now, reason="rebooked by the caller",
+                                          announce=is_mobile(ctx.caller))
     except SlotUnavailable:
         ctx.note("slot_gone")
         return "@rebook_next"
     ctx.data["appt"] = describe(done.first_slot, done.second_slot, done.code)
     ctx.data.pop("new")
-    _announce(ctx, done, "rebooked")
     return "rebooked"
 
-
-def _announce(ctx: Context, done: Booking, kind: str) -> None:
-    """An SMS about the change, when the caller's phone is a mobile."""
-    if is_mobile(ctx.caller):
-        sending.notify(ctx.session, done, kind)

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
-from zoneinfo import ZoneInfo
 
 import voice_prompts as vp
 from ivr.steps import Context, action
-from shared_db import calls
+from shared_db import calls, clock
 from shared_db.messages import outbox
 
 NOTIFY_HOUR = time(9, 0)  # a group's opening is announced at nine in the morning, local time
@@ -47,7 +46,7 @@ def notify_when_open(ctx: Context, how: str) -> str:
 
 
 def _morning_of(day: date) -> datetime:
-    return datetime.combine(day, NOTIFY_HOUR, ZoneInfo("Europe/Berlin")).astimezone(timezone.utc)
+    return datetime.combine(day, NOTIFY_HOUR, clock.zone()).astimezone(timezone.utc)
 
 
 @action("retry")

@@ -8,12 +8,12 @@ crashed claim we ask Twilio whether the message is already there (`find_sent`).
 from __future__ import annotations
 
 import logging
-import os
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping, Protocol
 
+from services import runtime
 from shared_db.models import Notification
 from shared_db.people import mask_phone
 
@@ -136,40 +136,29 @@ class _sorted_errors:
         raise TransientSendError(scrub(f"{exc.__class__.__name__}: {exc}")[:300]) from exc
 
 
-_state: dict[str, Any] = {"settings": None, "notifier": None}
-
-
-def configure(settings: Mapping[str, Any]) -> None:
-    """Remember the settings the notifier is built from (create_app and the worker call this)."""
-    keys = ("NOTIFY_BACKEND", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER",
-            "TWILIO_API_BASE_URL", "HOTLINE_PUBLIC_URL")
-    _state["settings"] = {k: settings.get(k) for k in keys}
-    _state["notifier"] = None
-
-
-def settings() -> dict[str, Any]:
-    """The notifier's settings; read from the environment when nobody configured them."""
-    if _state["settings"] is None:
-        from hotline.config import Config
-
-        configure(Config().as_dict())
-    return _state["settings"]
+_state: dict[str, Any] = {"notifier": None, "generation": None}
 
 
 def current() -> Notifier:
-    """The configured backend, built once per process."""
-    if _state["notifier"] is None:
-        s = settings()
-        if (s["NOTIFY_BACKEND"] or "twilio") == "log":
-            _state["notifier"] = LogNotifier()
-        else:
-            _state["notifier"] = TwilioNotifier(s["TWILIO_ACCOUNT_SID"], s["TWILIO_AUTH_TOKEN"],
-                                                s["TWILIO_FROM_NUMBER"], s["HOTLINE_PUBLIC_URL"],
-                                                base_url=s["TWILIO_API_BASE_URL"],
-                                                timeout=float(os.environ.get("HOTLINE_TWILIO_TIMEOUT", "15")))
+    """The configured backend, built once per process (again after the services are configured anew)."""
+    if _state["notifier"] is None or _state["generation"] != runtime.generation():
+        _state["notifier"], _state["generation"] = _build(runtime.settings()), runtime.generation()
     return _state["notifier"]
+
+
+def use(notifier: Notifier) -> None:
+    """Put a notifier in place until the services are configured again (tests, fakes)."""
+    _state["notifier"], _state["generation"] = notifier, runtime.generation()
+
+
+def _build(s: Mapping[str, Any]) -> Notifier:
+    if (s.get("NOTIFY_BACKEND") or "twilio") == "log":
+        return LogNotifier()
+    return TwilioNotifier(s["TWILIO_ACCOUNT_SID"], s["TWILIO_AUTH_TOKEN"], s["TWILIO_FROM_NUMBER"],
+                          s["HOTLINE_PUBLIC_URL"], base_url=s.get("TWILIO_API_BASE_URL"),
+                          timeout=float(s.get("TWILIO_TIMEOUT_SECONDS") or 15))
 
 
 def callback_url(notification_id: int) -> str:
     """Where Twilio reports this message's fate; the id lets a callback adopt a crashed send."""
-    return f"{settings()['HOTLINE_PUBLIC_URL'].rstrip('/')}/notifications/status?n={notification_id}"
+    return f"{runtime.setting('HOTLINE_PUBLIC_URL').rstrip('/')}/notifications/status?n={notification_id}"

@@ -11,12 +11,12 @@ from dataclasses import asdict
 
 from sqlalchemy import update
 
-from services import queueing
-from services.jobs.sending import notify
-from shared_db import ledger
-from shared_db import locks
-from shared_db.messages import reconfirmation
+from services import runtime
+from shared_db import ledger, locks
 from shared_db.access.api_clients import purge_idempotency_records
+from shared_db.ledger import changes
+from shared_db.messages import reconfirmation
+from shared_db.messages.outbox import announce_booking as announce
 from shared_db.models import Slot
 from shared_db.operations.retention import purge
 from shared_db.types import utcnow
@@ -29,7 +29,7 @@ def sweep_holds() -> int:
     """Expire lapsed holds and give their places back."""
     total = 0
     while True:
-        with queueing.job_sessions().begin() as session:
+        with runtime.job_sessions().begin() as session:
             released = ledger.release_expired_holds(session)
         total += released
         if released < 500:
@@ -43,7 +43,7 @@ def release_phone_quota() -> int:
     phone places, and a second run finds nothing left to move.
     """
     now = utcnow()
-    with queueing.job_sessions().begin() as session:
+    with runtime.job_sessions().begin() as session:
         result = session.execute(
             update(Slot).where(Slot.phone_release_at <= now, Slot.starts_at > now,
                                Slot.phone_capacity > Slot.phone_taken)
@@ -55,24 +55,23 @@ def release_phone_quota() -> int:
 
 def send_reminders() -> dict[str, int]:
     """Day-before reminders, reconfirmation requests, and release of bookings never reconfirmed."""
-    with queueing.job_sessions().begin() as session:
+    with runtime.job_sessions().begin() as session:
         locks.lock_key(session, "jobs:reminders")  # two runs side by side would remind twice
-        reminded = [notify(session, b, "reminder") for b in reconfirmation.due_reminders(session)]
-        reminded += [notify(session, b, "reminder_second") for b in reconfirmation.due_second_reminders(session)]
-        asked = [notify(session, b, "reconfirm") for b in reconfirmation.due_requests(session)]
+        reminded = [announce(session, b, "reminder") for b in reconfirmation.due_reminders(session)]
+        reminded += [announce(session, b, "reminder_second") for b in reconfirmation.due_second_reminders(session)]
+        asked = [announce(session, b, "reconfirm") for b in reconfirmation.due_requests(session)]
     released = release_unconfirmed()
     return {"reminders": len(reminded), "reconfirm_requests": len(asked), "released": released}
 
 
 def release_unconfirmed() -> int:
     """Cancel bookings not reconfirmed by the cut-off; their places become fill tasks for agents."""
-    with queueing.job_sessions().begin() as session:
+    with runtime.job_sessions().begin() as session:
         locks.lock_key(session, "jobs:reconfirmation")
         due = reconfirmation.due_releases(session)
         for booking in due:
-            ledger.cancel(session, booking.id, actor="system:reconfirmation", reason="nicht rückbestätigt",
-                          freed_reason="unconfirmed")
-            notify(session, booking, "released")
+            changes.cancel_booking(session, booking.id, actor="system:reconfirmation", reason="nicht rückbestätigt",
+                                   freed_reason="unconfirmed", message="released")
     if due:
         log.info("released %d bookings that were not reconfirmed", len(due))
     return len(due)
@@ -80,10 +79,8 @@ def release_unconfirmed() -> int:
 
 def purge_nightly() -> dict:
     """The retention purge; what it deleted is recorded as counts in purge_records."""
-    from hotline.config import Config
-
-    with queueing.job_sessions().begin() as session:
-        report = purge(session, after_appointment_days=Config().COMPLETED_RETENTION_DAYS)
+    with runtime.job_sessions().begin() as session:
+        report = purge(session, after_appointment_days=runtime.policy().completed_retention_days)
         replays = purge_idempotency_records(session)  # the online API's stored answers, past retries
     log.info("idempotency records deleted: %s", replays)
     log.info("retention purge: %s", asdict(report))

@@ -14,10 +14,12 @@ rather than ever dropping a confirmation.
 from __future__ import annotations
 
 import logging
-import os
 from datetime import timedelta
 
-from services import queueing
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from services import queueing, runtime
 from services.jobs import notifier as notifiers
 from shared_db.messages import outbox
 from shared_db.models import Notification
@@ -32,38 +34,43 @@ CLOCK_SLACK = timedelta(minutes=2)
 
 def lease() -> timedelta:
     """How long a claim may take before the sweep presumes its worker dead (HOTLINE_SEND_LEASE_SECONDS)."""
-    return timedelta(seconds=int(os.environ.get("HOTLINE_SEND_LEASE_SECONDS") or outbox.SEND_LEASE.total_seconds()))
+    return timedelta(seconds=runtime.setting("SEND_LEASE_SECONDS") or outbox.SEND_LEASE.total_seconds())
 
 
 def delays() -> tuple[int, ...]:
     """Backoff between attempts in seconds (HOTLINE_SEND_BACKOFF, e.g. "30,120,600")."""
-    raw = os.environ.get("HOTLINE_SEND_BACKOFF")
-    return tuple(int(x) for x in raw.split(",")) if raw else outbox.BACKOFF_SECONDS
+    return tuple(runtime.setting("SEND_BACKOFF") or outbox.BACKOFF_SECONDS)
 
 
-def retry_policy():
-    """rq Retry with the outbox's backoff; the database's due_at is still the authority."""
+def _send_options() -> dict:
+    """rq options of a send: Retry with the outbox's backoff (the database's due_at is still the authority)."""
+    if queueing.queue() is None:
+        return {}
     from rq import Retry
 
-    return Retry(max=len(delays()), interval=list(delays()))
+    return {"retry": Retry(max=len(delays()), interval=list(delays())), "job_timeout": 60}
 
 
 def enqueue_send(notification_id: int) -> None:
-    """Queue one send job (after commit: use `notify`/`queueing.after_commit` inside a transaction)."""
-    queueing.enqueue(send_notification, notification_id, retry=retry_policy(), job_timeout=60)
+    """Queue one send job now (the sweep's way; inside a transaction the outbox sends itself)."""
+    queueing.enqueue(send_notification, notification_id, **_send_options())
 
 
-def notify(session, booking, kind: str, due_at=None):
-    """Write the outbox row announcing `booking` and send it once the transaction commits."""
-    row = outbox.announce_booking(session, booking, kind, due_at=due_at)
-    if row is not None and (due_at is None or due_at <= utcnow()):
-        queueing.after_commit(session, send_notification, row.id, retry=retry_policy(), job_timeout=60)
-    return row
+@event.listens_for(Session, "pending_to_persistent")
+def _send_after_commit(session: Session, obj) -> None:
+    """The outbox sends itself: a message row that is due is sent once the transaction that wrote it commits.
+
+    Every writer of outbox rows (IVR, API, console, fill tasks, phantom clean-up,
+    jobs) gets this by writing the row; rows due later are the sweep's.
+    """
+    if (isinstance(obj, Notification) and obj.status == "pending" and obj.due_at <= utcnow()
+            and runtime.serves(session)):
+        queueing.after_commit(session, send_notification, obj.id, **_send_options())
 
 
 def send_notification(notification_id: int) -> str:
     """Send one outbox row if it is due and nobody else has it; returns what became of it."""
-    sessions = queueing.job_sessions()
+    sessions = runtime.job_sessions()
     with sessions() as session, session.begin():
         row = outbox.claim(session, notification_id, lease=lease())
         if row is None:
@@ -89,7 +96,7 @@ def send_notification(notification_id: int) -> str:
 
 def sweep_outbox() -> dict[str, int]:
     """Re-enqueue due unsent rows and reconcile claims whose worker died; safe to run any time."""
-    sessions = queueing.job_sessions()
+    sessions = runtime.job_sessions()
     with sessions() as session, session.begin():
         due = outbox.due_ids(session)
         stale = [row.id for row in outbox.stale_claims(session)]
@@ -101,7 +108,7 @@ def sweep_outbox() -> dict[str, int]:
 
 def recover_claim(notification_id: int) -> bool:
     """Settle a claim past its lease: adopt Twilio's sid if it has the message, else send again."""
-    sessions = queueing.job_sessions()
+    sessions = runtime.job_sessions()
     with sessions() as session, session.begin():
         row = session.get(Notification, notification_id)
         if row is None or row.status != "sending" or row.due_at > utcnow():

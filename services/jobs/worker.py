@@ -9,20 +9,15 @@ The worker survives a Redis outage: it waits and reconnects instead of exiting.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass, field
 
-from services import queueing
+from services import queueing, runtime
 
 log = logging.getLogger(__name__)
 LEADER_KEY = "hotline:cron:leader"
 LEADER_SECONDS = 30
-
-
-def _seconds(name: str, default: int) -> int:
-    return int(os.environ.get(name) or default)
 
 
 def periodic_jobs() -> list[tuple]:
@@ -30,12 +25,13 @@ def periodic_jobs() -> list[tuple]:
     from services.jobs.periodic import purge_nightly, release_phone_quota, send_reminders, sweep_holds
     from services.jobs.sending import sweep_outbox
 
+    every = runtime.setting("SWEEP_SECONDS") or {}
     return [
-        (sweep_holds, {"interval": _seconds("HOTLINE_HOLD_SWEEP_SECONDS", 60)}),
-        (sweep_outbox, {"interval": _seconds("HOTLINE_OUTBOX_SWEEP_SECONDS", 60)}),
-        (release_phone_quota, {"interval": _seconds("HOTLINE_QUOTA_SWEEP_SECONDS", 300)}),
-        (send_reminders, {"interval": _seconds("HOTLINE_REMINDER_SWEEP_SECONDS", 900)}),
-        (purge_nightly, {"cron": os.environ.get("HOTLINE_PURGE_CRON", "30 2 * * *")}),
+        (sweep_holds, {"interval": every.get("holds", 60)}),
+        (sweep_outbox, {"interval": every.get("outbox", 60)}),
+        (release_phone_quota, {"interval": every.get("quota", 300)}),
+        (send_reminders, {"interval": every.get("reminders", 900)}),
+        (purge_nightly, {"cron": runtime.setting("PURGE_CRON") or "30 2 * * *"}),
     ]
 
 

@@ -4,7 +4,12 @@
 state.py (call rows and replay), queue.py (the agent queue from both sides),
 callbacks.py (callback requests from both sides).
 """
-from shared_db.calls.callbacks import OPEN_CALLBACK, callback_from_queue, callback_list, request_callback
+from shared_db.calls.callbacks import (
+    OPEN_CALLBACK,
+    callback_from_queue,
+    callback_list,
+    request_callback,
+)
 from shared_db.calls.queue import (
     ESTIMATE_WINDOW,
     MIN_SAMPLES,
@@ -20,7 +25,13 @@ from shared_db.calls.queue import (
     waiting_callers,
     waiting_count,
 )
-from shared_db.calls.state import end_call, lock_call, request_key, save_turn, start_call
+from shared_db.calls.state import (
+    end_call,
+    lock_call,
+    request_key,
+    save_turn,
+    start_call,
+)
 from shared_db.settings import OVERLOAD_QUEUE_LENGTH, OVERLOAD_WAIT_SECONDS
 
 __all__ = [

@@ -7,12 +7,14 @@ codes.py, slots.py and slot_import.py (creating slots), checks.py (consistency),
 changes.py (the use cases: the change, its audit row and its message in one call).
 """
 from shared_db.ledger.bookings import (
-    DEFAULT_CALLER_LIMIT,
+    Change,
     book,
     cancel,
     confirm,
     find_by_code,
+    find_locked,
     mark_outcome,
+    move_dose,
     rebook,
 )
 from shared_db.ledger.capacity import (
@@ -23,10 +25,10 @@ from shared_db.ledger.capacity import (
     release_expired_holds,
     take_place,
 )
-from shared_db.ledger.holds import DEFAULT_HOLD_SECONDS, hold
+from shared_db.ledger.holds import hold
 
 __all__ = [
-    "DEFAULT_CALLER_LIMIT", "book", "cancel", "confirm", "find_by_code", "mark_outcome", "rebook",
+    "Change", "book", "cancel", "confirm", "find_by_code", "find_locked", "mark_outcome", "move_dose", "rebook",
     "CAPACITY_STATUSES", "give_back", "lock_slots", "pools_for", "release_expired_holds", "take_place",
-    "DEFAULT_HOLD_SECONDS", "hold",
+    "hold",
 ]

@@ -7,13 +7,14 @@ cancel and rebook are idempotent under retries.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from shared_db import audit, locks
+from shared_db import audit, clock, locks
 from shared_db.errors import (
     BookingNotFound,
     CallerLimitReached,
@@ -22,49 +23,72 @@ from shared_db.errors import (
     InvalidTransition,
     PersonAlreadyBooked,
 )
-from shared_db.ledger.capacity import free_booking_capacity, give_back, lock_slots, record_freed, take_place
+from shared_db.ledger.capacity import (
+    free_booking_capacity,
+    give_back,
+    lock_slots,
+    record_freed,
+    take_place,
+)
 from shared_db.ledger.holds import hold
 from shared_db.ledger.pairing import check_pair
-from shared_db.models import ACTIVE_STATUSES, Booking, Slot
-from shared_db.people.registry import PersonDetails, keep_at_least_until, register_person
+from shared_db.models import ACTIVE_STATUSES, Booking, Person, Slot
+from shared_db.people.registry import (
+    PersonDetails,
+    keep_at_least_until,
+    register_person,
+)
+from shared_db.policy import DEFAULT_POLICY
 from shared_db.session import core_written
 from shared_db.types import utcnow
 
-DEFAULT_CALLER_LIMIT = 3
 
-
-def _locked(session: Session, booking_id: int) -> Booking:
+def find_locked(session: Session, booking_id: int) -> Booking:
+    """The booking under its row lock, freshly read; BookingNotFound when there is none."""
     booking = session.get(Booking, booking_id, with_for_update=True, populate_existing=True)
     if booking is None:
         raise BookingNotFound(f"booking {booking_id} not found")
     return booking
 
 
-def confirm(session: Session, booking_id: int, *, details: PersonDetails, actor: str,
-            now: datetime | None = None, caller_limit: int = DEFAULT_CALLER_LIMIT,
-            retention_days: int = 14, completed_retention_days: int = 30) -> Booking:
+class Change(NamedTuple):
+    """What a ledger change left, and whether it changed anything (a repeated change does not)."""
+
+    booking: Booking
+    changed: bool
+
+
+def confirm(session: Session, booking_id: int, **kwargs) -> Booking:
     """Turn a hold into a booking for a person; confirming twice returns the same booking."""
+    return confirm_change(session, booking_id, **kwargs).booking
+
+
+def confirm_change(session: Session, booking_id: int, *, details: PersonDetails, actor: str,
+                   now: datetime | None = None, caller_limit: int = DEFAULT_POLICY.caller_limit,
+                   retention_days: int = DEFAULT_POLICY.retention_days,
+                   completed_retention_days: int = DEFAULT_POLICY.completed_retention_days) -> Change:
+    """confirm(), telling whether this call confirmed it or found it confirmed already."""
     now = now or utcnow()
     booking, last_dose_at = _locked_with_last_dose(session, booking_id)
     if booking.status == "confirmed":
-        return booking  # a retry of a confirm that already happened
+        return Change(booking, False)  # a retry of a confirm that already happened
     if booking.status != "held":
         raise (HoldExpired if booking.status == "expired" else InvalidTransition)(f"booking is {booking.status}")
     if booking.hold_expires_at <= now:
         raise HoldExpired("the hold lapsed")
     # Kept until some days after the last dose, so the appointment can still be looked up and changed.
-    keep_until = max(now.date() + timedelta(days=retention_days),
-                     last_dose_at.date() + timedelta(days=completed_retention_days))
+    keep_until = max(clock.today(now) + timedelta(days=retention_days),
+                     clock.local_date(last_dose_at) + timedelta(days=completed_retention_days))
     person, new = register_person(session, details, booking.channel, actor, now, keep_until)
     _check_caller_limit(session, booking.caller_number, person.id, caller_limit, now)
     before = audit.snapshot_booking(booking)
     if new:  # registered in this transaction: no other booking can be theirs, no savepoint needed
-        _set_confirmed(session, booking, person.id, actor, now)
+        _set_confirmed(session, booking, person, actor, now)
     else:
-        _mark_confirmed(session, booking, person.id, actor, now)
+        _mark_confirmed(session, booking, person, actor, now)
         keep_at_least_until(person, keep_until)
     audit.record(session, actor, "booking", booking.id, "confirmed", before, audit.snapshot_booking(booking))
-    return booking
+    return Change(booking, True)
 
 
 _LOCK_WITH_LAST_DOSE = (
@@ -85,25 +109,26 @@ def _locked_with_last_dose(session: Session, booking_id: int) -> tuple[Booking, 
     return row[0], row[1]
 
 
-def _set_confirmed(session: Session, booking: Booking, person_id: int, actor: str, now: datetime) -> None:
+def _set_confirmed(session: Session, booking: Booking, person: Person, actor: str, now: datetime) -> None:
     """One UPDATE; the loaded object is told the new values as committed state (no second write at flush)."""
-    values = {"person_id": person_id, "status": "confirmed", "confirmed_at": now, "hold_expires_at": None,
+    values = {"person_id": person.id, "status": "confirmed", "confirmed_at": now, "hold_expires_at": None,
               "changed_by": actor}
     session.connection().execute(_CONFIRM, {"booking_id": booking.id, **values})
     for key, value in values.items():
         set_committed_value(booking, key, value)
+    set_committed_value(booking, "person", person)  # a person loaded as None before would hide them
     core_written(session, booking)
 
 
-def _mark_confirmed(session: Session, booking: Booking, person_id: int, actor: str, now: datetime) -> None:
+def _mark_confirmed(session: Session, booking: Booking, person: Person, actor: str, now: datetime) -> None:
     """Confirm under a savepoint; the partial unique index turns a second active booking into an error."""
     session.flush()  # everything before this point stays, whatever the savepoint does
     try:
         with session.begin_nested():
-            _set_confirmed(session, booking, person_id, actor, now)
+            _set_confirmed(session, booking, person, actor, now)
     except IntegrityError as exc:
         existing = session.scalar(select(Booking.code).where(
-            Booking.person_id == person_id, Booking.status.in_(ACTIVE_STATUSES)))
+            Booking.person_id == person.id, Booking.status.in_(ACTIVE_STATUSES)))
         raise PersonAlreadyBooked(existing) from exc
 
 
@@ -123,21 +148,28 @@ def _check_caller_limit(session: Session, caller: str | None, person_id: int, li
 
 def book(session: Session, *, first_slot_id: int, second_slot_id: int | None, details: PersonDetails,
          channel: str, actor: str, caller_number: str | None = None, now: datetime | None = None,
-         caller_limit: int = DEFAULT_CALLER_LIMIT) -> Booking:
+         caller_limit: int = DEFAULT_POLICY.caller_limit, retention_days: int = DEFAULT_POLICY.retention_days,
+         completed_retention_days: int = DEFAULT_POLICY.completed_retention_days) -> Booking:
     """Hold and confirm in one step (agents, imports)."""
     now = now or utcnow()
     held = hold(session, first_slot_id=first_slot_id, second_slot_id=second_slot_id, channel=channel,
                 actor=actor, caller_number=caller_number, now=now)
-    return confirm(session, held.id, details=details, actor=actor, now=now, caller_limit=caller_limit)
+    return confirm(session, held.id, details=details, actor=actor, now=now, caller_limit=caller_limit,
+                   retention_days=retention_days, completed_retention_days=completed_retention_days)
 
 
-def cancel(session: Session, booking_id: int, *, actor: str, reason: str, second_dose_only: bool = False,
-           now: datetime | None = None, freed_reason: str = "cancellation") -> Booking:
+def cancel(session: Session, booking_id: int, **kwargs) -> Booking:
     """Cancel a booking (or only its second dose) and give the places back; idempotent."""
+    return cancel_change(session, booking_id, **kwargs).booking
+
+
+def cancel_change(session: Session, booking_id: int, *, actor: str, reason: str, second_dose_only: bool = False,
+                  now: datetime | None = None, freed_reason: str = "cancellation") -> Change:
+    """cancel(), telling whether this call cancelled something."""
     now = now or utcnow()
-    booking = _locked(session, booking_id)
+    booking = find_locked(session, booking_id)
     if booking.status in ("cancelled", "expired") or (second_dose_only and booking.second_slot_id is None):
-        return booking
+        return Change(booking, False)
     if booking.status not in ACTIVE_STATUSES:
         raise InvalidTransition(f"a {booking.status} booking cannot be cancelled")
     before = audit.snapshot_booking(booking)
@@ -153,18 +185,23 @@ def cancel(session: Session, booking_id: int, *, actor: str, reason: str, second
     session.flush()
     action = "second_dose_cancelled" if second_dose_only else "cancelled"
     audit.record(session, actor, "booking", booking.id, action, before, audit.snapshot_booking(booking), reason)
-    return booking
+    return Change(booking, True)
 
 
-def rebook(session: Session, booking_id: int, *, first_slot_id: int, second_slot_id: int | None, actor: str,
-           channel: str, now: datetime | None = None, reason: str = "rebook") -> Booking:
+def rebook(session: Session, booking_id: int, **kwargs) -> Booking:
     """Move a confirmed booking: take the new places first, then give back the old ones."""
+    return rebook_change(session, booking_id, **kwargs).booking
+
+
+def rebook_change(session: Session, booking_id: int, *, first_slot_id: int, second_slot_id: int | None, actor: str,
+                  channel: str, now: datetime | None = None, reason: str = "rebook") -> Change:
+    """rebook(), telling whether this call moved the booking (the same slots again move nothing)."""
     now = now or utcnow()
-    booking = _locked(session, booking_id)
+    booking = find_locked(session, booking_id)
     if booking.status != "confirmed":
         raise InvalidTransition(f"a {booking.status} booking cannot be rebooked")
     if (booking.first_slot_id, booking.second_slot_id) == (first_slot_id, second_slot_id):
-        return booking  # a retry of a rebook that already happened
+        return Change(booking, False)  # a retry of a rebook that already happened, or no move at all
     check_pair(session, first_slot_id, second_slot_id)
     lock_slots(session, (first_slot_id, second_slot_id, booking.first_slot_id, booking.second_slot_id))
     new_first = take_place(session, first_slot_id, channel, now)
@@ -177,14 +214,45 @@ def rebook(session: Session, booking_id: int, *, first_slot_id: int, second_slot
     session.flush()
     session.expire(booking, ["first_slot", "second_slot"])
     audit.record(session, actor, "booking", booking.id, "rebooked", before, audit.snapshot_booking(booking), reason)
-    return booking
+    return Change(booking, True)
+
+
+def move_dose(session: Session, booking_id: int, *, dose: str, slot_id: int, actor: str, channel: str = "agent",
+              now: datetime | None = None, reason: str = "moved_up") -> Change:
+    """Move one dose of a confirmed booking: take the new place first, then give back the old one.
+
+    The pair must still be valid afterwards; the freed place becomes a fill task.
+    """
+    now = now or utcnow()
+    booking = find_locked(session, booking_id)
+    if booking.status != "confirmed":
+        raise InvalidTransition(f"a {booking.status} booking cannot be moved")
+    old_slot, old_pool = getattr(booking, f"{dose}_slot_id"), getattr(booking, f"{dose}_pool")
+    if old_slot is None:
+        raise InvalidInput("dose", f"this booking has no {dose} dose")
+    if old_slot == slot_id:
+        return Change(booking, False)
+    pair = {"first": booking.first_slot_id, "second": booking.second_slot_id} | {dose: slot_id}
+    check_pair(session, pair["first"], pair["second"])
+    before = audit.snapshot_booking(booking)
+    lock_slots(session, (slot_id, old_slot))
+    new_pool = take_place(session, slot_id, channel, now)
+    give_back(session, old_slot, old_pool)
+    record_freed(session, [(old_slot, old_pool)], reason, booking)
+    setattr(booking, f"{dose}_slot_id", slot_id)
+    setattr(booking, f"{dose}_pool", new_pool)
+    booking.changed_by = actor
+    session.flush()
+    session.expire(booking, ["first_slot", "second_slot"])
+    audit.record(session, actor, "booking", booking.id, "rebooked", before, audit.snapshot_booking(booking), reason)
+    return Change(booking, True)
 
 
 def mark_outcome(session: Session, booking_id: int, *, outcome: str, actor: str) -> Booking:
     """Record a first dose as given (`completed`) or missed (`no_show`, which frees the second dose)."""
     if outcome not in ("completed", "no_show"):
         raise InvalidInput("outcome", "completed or no_show")
-    booking = _locked(session, booking_id)
+    booking = find_locked(session, booking_id)
     if booking.status == outcome:
         return booking
     if booking.status != "confirmed":

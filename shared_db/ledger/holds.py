@@ -11,15 +11,14 @@ from shared_db.ledger.capacity import pools_for, take_place
 from shared_db.ledger.codes import new_code
 from shared_db.ledger.pairing import validate_pair
 from shared_db.models import Booking, Centre, Slot, Vaccine
+from shared_db.policy import DEFAULT_POLICY
 from shared_db.session import as_persistent
 from shared_db.types import utcnow
-
-DEFAULT_HOLD_SECONDS = 180
 
 
 def hold(session: Session, *, first_slot_id: int, second_slot_id: int | None, channel: str, actor: str,
          caller_number: str | None = None, now: datetime | None = None,
-         hold_seconds: int = DEFAULT_HOLD_SECONDS) -> Booking:
+         hold_seconds: int = DEFAULT_POLICY.hold_seconds) -> Booking:
     """Take both doses' places and return a held booking that lapses after `hold_seconds`."""
     now = now or utcnow()
     code = new_code()

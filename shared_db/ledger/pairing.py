@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from shared_db import clock
 from shared_db.errors import InvalidInput, SlotUnavailable
 from shared_db.models import Centre, Slot, Vaccine
 
@@ -32,7 +33,7 @@ class Offer:
 
 def local_date(moment: datetime, tz: str) -> date:
     """The calendar day of a moment at a place."""
-    return moment.astimezone(ZoneInfo(tz)).date()
+    return clock.local_date(moment, tz)
 
 
 def second_dose_window(first_start: datetime, vaccine: Vaccine, tz: str) -> tuple[datetime, datetime]:

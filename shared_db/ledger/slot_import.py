@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared_db.models import Centre, Slot, Vaccine
 from shared_db.ledger.slots import add_slots, new_slot
+from shared_db.models import Centre, Slot, Vaccine
 
 REQUIRED = ("centre", "vaccine", "date", "time", "dose", "phone_capacity", "online_capacity")
 

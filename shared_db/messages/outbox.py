@@ -27,8 +27,14 @@ def add(session: Session, *, kind: str, to_number: str, body: str, language: str
     return row
 
 
+# A new word about a booking's state makes its older unsent messages stale: the person hears only the latest.
+STATE_KINDS = ("confirmation", "rebooked", "cancellation", "released")
+
+
 def announce_booking(session: Session, booking: Booking, kind: str, due_at: datetime | None = None) -> Notification | None:
     """Queue the SMS (mobile) or voice call (landline) that tells the person about their booking."""
+    if kind in STATE_KINDS:
+        supersede_unsent(session, booking.id)
     person = booking.person
     number = (person.phone if person else None) or booking.caller_number
     if not number:
@@ -38,6 +44,15 @@ def announce_booking(session: Session, booking: Booking, kind: str, due_at: date
     body = render(kind, language, booking, channel)
     return add(session, kind=kind, to_number=number, body=body, language=language, channel=channel,
                booking_id=booking.id, person_id=person.id if person else None, due_at=due_at)
+
+
+def supersede_unsent(session: Session, booking_id: int) -> int:
+    """Cancel the booking's messages that were not sent yet (a newer one replaces them); returns how many."""
+    result = session.execute(
+        update(Notification).where(Notification.booking_id == booking_id, Notification.status == "pending")
+        .values(status="cancelled", last_error="superseded by a newer message").execution_options(
+            synchronize_session=False))
+    return result.rowcount
 
 
 # --------------------------------------------------------------------------- the send state machine

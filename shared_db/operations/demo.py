@@ -2,20 +2,26 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared_db import clock
 from shared_db.access.accounts import add_user
+from shared_db.ledger.slots import add_slots, new_slot, split_capacity
 from shared_db.models import (
-    CampaignWindow, Centre, CentrePostcode, Invitation, PriorityGroup, Slot, User, Vaccine,
+    CampaignWindow,
+    Centre,
+    CentrePostcode,
+    Invitation,
+    PriorityGroup,
+    Slot,
+    User,
+    Vaccine,
 )
 from shared_db.people import name_key
 from shared_db.people.reference import ensure_reference_data
-from shared_db.ledger.slots import add_slots, new_slot, split_capacity
 
-BERLIN = ZoneInfo("Europe/Berlin")
 DEMO_PASSWORDS = {"agent": "agent-demo-2021", "supervisor": "supervisor-demo-2021"}
 
 CENTRES = (
@@ -74,7 +80,7 @@ def _slots_for(centre, vaccine, today, days, capacity, per_day) -> list[Slot]:
 
 
 def _day(centre, vaccine, day, dose, phone, online, per_day) -> list[Slot]:
-    start = datetime.combine(day, time(8, 0), BERLIN)
+    start = datetime.combine(day, time(8, 0), clock.zone())
     return [new_slot(centre, vaccine, start + timedelta(minutes=30 * i), dose, phone, online, 15)
             for i in range(per_day)]
 

@@ -14,15 +14,21 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from shared_db import audit, ledger
-
-from shared_db.messages import outbox
-
+from shared_db import audit, clock
+from shared_db.errors import InvalidInput, InvalidTransition, SlotUnavailable
+from shared_db.ledger import changes
+from shared_db.ledger.pairing import offer_for, second_dose_window
+from shared_db.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    CallbackRequest,
+    FreedCapacity,
+    Person,
+    Slot,
+)
 from shared_db.operations import claims
 from shared_db.people.eligibility import Facts, assess, load_rules
-from shared_db.errors import InvalidInput, InvalidTransition, SlotUnavailable
-from shared_db.models import ACTIVE_STATUSES, Booking, CallbackRequest, FreedCapacity, Person, Slot
-from shared_db.ledger.pairing import offer_for, second_dose_window
+from shared_db.policy import DEFAULT_POLICY, Policy
 from shared_db.settings import get_setting
 
 CANDIDATE_LIMIT = 10
@@ -127,7 +133,7 @@ def _notify_candidates(session: Session, slot: Slot, now: datetime) -> list[Cand
         select(Person).where(Person.wants_notification.is_(True), Person.phone.isnot(None),
                              Person.id.not_in(active))
         .order_by(Person.priority_group.is_(None), Person.priority_group, Person.created_at).limit(200))
-    rules, today, found = load_rules(session), now.date(), []
+    rules, today, found = load_rules(session), clock.today(now), []
     for person in people:
         verdict = assess(Facts(person.date_of_birth), rules, today, "agent", slot.centre_id)
         if verdict.eligible and slot.vaccine.code in verdict.vaccines:
@@ -160,41 +166,24 @@ def move_up(session: Session, task_id: int, booking_id: int, user_id: int, now: 
     else:
         if target.second_slot is None or not _fits_second(target.first_slot, slot):
             raise InvalidInput("booking_id", "the freed second dose does not fit this booking")
-        moved = _move_one_dose(session, target, "second", slot, actor, now)
+        moved = changes.move_dose(session, target.id, dose="second", slot_id=slot.id, actor=actor, now=now)
     _finish(session, task, "filled", f"moved_up:{moved.code}", actor, moved.id)
-    outbox.announce_booking(session, moved, "rebooked")
     return moved
 
 
 def _move_first(session: Session, target: Booking, slot: Slot, actor: str, now: datetime) -> Booking:
     if (target.first_slot.centre_id, target.first_slot.vaccine_id) != (slot.centre_id, slot.vaccine_id):
         raise InvalidInput("booking_id", "another centre or vaccine")
-    if target.second_slot is not None and _fits_second(slot, target.second_slot):
-        return _move_one_dose(session, target, "first", slot, actor, now)  # the second dose can stay
+    if target.second_slot is not None and _fits_second(slot, target.second_slot):  # the second dose can stay
+        return changes.move_dose(session, target.id, dose="first", slot_id=slot.id, actor=actor, now=now)
     second = offer_for(session, slot.id, "agent", now).second
-    return ledger.rebook(session, target.id, first_slot_id=slot.id, second_slot_id=second.id if second else None,
-                         actor=actor, channel="agent", now=now, reason="moved_up")
+    return changes.rebook_booking(session, target.id, first_slot_id=slot.id,
+                                  second_slot_id=second.id if second else None, actor=actor, channel="agent",
+                                  now=now, reason="moved_up")
 
 
-def _move_one_dose(session: Session, target: Booking, dose: str, slot: Slot, actor: str, now: datetime) -> Booking:
-    """Move one dose: take the new place first, then give back the old one, which becomes a task."""
-    target = session.get(Booking, target.id, with_for_update=True, populate_existing=True)
-    before = audit.snapshot_booking(target)
-    old_slot, old_pool = getattr(target, f"{dose}_slot_id"), getattr(target, f"{dose}_pool")
-    ledger.lock_slots(session, (slot.id, old_slot))
-    new_pool = ledger.take_place(session, slot.id, "agent", now)
-    ledger.give_back(session, old_slot, old_pool)
-    session.add(FreedCapacity(slot_id=old_slot, pool=old_pool, reason="moved_up", source_booking_id=target.id))
-    setattr(target, f"{dose}_slot_id", slot.id)
-    setattr(target, f"{dose}_pool", new_pool)
-    target.changed_by = actor
-    session.flush()
-    session.expire(target, ["first_slot", "second_slot"])
-    audit.record(session, actor, "booking", target.id, "rebooked", before, audit.snapshot_booking(target), "moved_up")
-    return target
-
-
-def book_candidate(session: Session, task_id: int, person_id: int, user_id: int, now: datetime) -> Booking:
+def book_candidate(session: Session, task_id: int, person_id: int, user_id: int, now: datetime,
+                   policy: Policy = DEFAULT_POLICY) -> Booking:
     """Book a person from the notify list onto the freed place (with a fitting second dose)."""
     from shared_db.people import PersonDetails
 
@@ -206,10 +195,10 @@ def book_candidate(session: Session, task_id: int, person_id: int, user_id: int,
     details = PersonDetails(name=person.name, date_of_birth=person.date_of_birth, postcode=person.postcode,
                             phone=person.phone, language=person.language)
     actor = f"agent:{user_id}"
-    booked = ledger.book(session, first_slot_id=offer.first.id, second_slot_id=offer.second.id if offer.second else None,
-                         details=details, channel="agent", actor=actor, now=now)
+    booked = changes.book_now(session, first_slot_id=offer.first.id,
+                              second_slot_id=offer.second.id if offer.second else None, details=details,
+                              channel="agent", actor=actor, now=now, policy=policy)
     _finish(session, task, "filled", f"booked:{booked.code}", actor, booked.id)
-    outbox.announce_booking(session, booked, "confirmation")
     return booked
 
 

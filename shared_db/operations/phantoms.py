@@ -18,12 +18,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from shared_db import ledger
-
-from shared_db.messages import outbox
-from shared_db.people.eligibility import invitation_matches
 from shared_db.errors import InvalidInput
-from shared_db.models import ACTIVE_STATUSES, Booking, CampaignWindow, Centre, Slot
+from shared_db.ledger import changes
+from shared_db.models import ACTIVE_STATUSES, Booking, CampaignWindow, Centre
+from shared_db.people.eligibility import invitation_matches
 
 WINDOW_DAYS = 7
 PER_NUMBER, PER_PERSON = 3, 3
@@ -117,15 +115,6 @@ def cancel_many(session: Session, booking_ids: list[int], reason: str, actor: st
         raise InvalidInput("reason", "a reason is needed")
     if not booking_ids:
         raise InvalidInput("booking_ids", "select at least one booking")
-    done = 0
-    for booking_id in sorted(set(booking_ids)):  # one order, so two supervisors cannot deadlock
-        current = session.get(Booking, booking_id)
-        if current is None or current.status not in ACTIVE_STATUSES:
-            continue
-        was_confirmed = current.status == "confirmed"
-        cancelled = ledger.cancel(session, booking_id, actor=actor, reason=f"phantom: {reason}", now=now,
-                                  freed_reason="phantom")
-        if was_confirmed:
-            outbox.announce_booking(session, cancelled, "cancellation")
-        done += 1
-    return done
+    done = changes.cancel_many(session, booking_ids, actor=actor, reason=f"phantom: {reason}", now=now,
+                               freed_reason="phantom")
+    return len(done)

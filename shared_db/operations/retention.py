@@ -13,8 +13,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from shared_db import clock
 from shared_db.models import (
-    ACTIVE_STATUSES, Booking, CallbackRequest, CallSession, Notification, Person, PurgeRecord, QueueEntry, Slot,
+    ACTIVE_STATUSES,
+    Booking,
+    CallbackRequest,
+    CallSession,
+    Notification,
+    Person,
+    PurgeRecord,
+    QueueEntry,
+    Slot,
 )
 from shared_db.types import utcnow
 
@@ -39,7 +48,7 @@ def purgeable_people(session: Session, now: datetime, after_appointment_days: in
                         .group_by(Booking.person_id).subquery())
     query = (select(Person.id, last_appointment.c.last)
              .outerjoin(last_appointment, last_appointment.c.person_id == Person.id)
-             .where(Person.retention_until <= now.date(), Person.id.not_in(active)))
+             .where(Person.retention_until <= clock.today(now), Person.id.not_in(active)))
     cutoff = now - timedelta(days=after_appointment_days)
     return [pid for pid, last in session.execute(query) if last is None or last <= cutoff]
 

@@ -8,16 +8,24 @@ are not counted against it.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from shared_db import clock
 from shared_db.calls import STALE_AFTER
-from shared_db.models import Booking, CallbackRequest, CallSession, Centre, FreedCapacity, QueueEntry, Slot, User
+from shared_db.models import (
+    Booking,
+    CallbackRequest,
+    CallSession,
+    Centre,
+    FreedCapacity,
+    QueueEntry,
+    Slot,
+    User,
+)
 
-BERLIN = ZoneInfo("Europe/Berlin")
 SERVICE_LEVEL_SECONDS = 60
 AGENT_SEEN_MINUTES = 15
 OPEN_CALL_HOURS = 2  # a session without an end after this long is a lost status callback, not a caller
@@ -25,12 +33,12 @@ OPEN_CALL_HOURS = 2  # a session without an end after this long is a lost status
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """UTC start and end of a Berlin calendar day."""
-    start = datetime.combine(day, time(), BERLIN)
+    start = clock.start_of_day(day)
     return start.astimezone(timezone.utc), (start + timedelta(days=1)).astimezone(timezone.utc)
 
 
 def local_hour(moment: datetime) -> int:
-    return moment.astimezone(BERLIN).hour
+    return clock.local(moment).hour
 
 
 def live(session: Session, now: datetime) -> dict:
@@ -91,7 +99,7 @@ def capacity(session: Session, now: datetime, days: int = 14) -> list[dict]:
     for centre_id, starts, phone_cap, phone_taken, online_cap, online_taken in rows:
         if centre_id not in names:
             continue
-        t = totals[(centre_id, starts.astimezone(BERLIN).date())]
+        t = totals[(centre_id, clock.local_date(starts))]
         t[0] += phone_cap - phone_taken
         t[1] += phone_cap
         t[2] += online_cap - online_taken
@@ -113,7 +121,7 @@ def freed_today(session: Session, day: date) -> dict:
 
 def snapshot(session: Session, now: datetime) -> dict:
     """Everything the wallboard shows, as plain JSON values."""
-    today = now.astimezone(BERLIN).date()
+    today = clock.today(now)
     return {"at": now.isoformat(), "live": live(session, now), "today": queue_today(session, today),
             "hourly": hourly(session, today), "freed": freed_today(session, today),
             "capacity": capacity(session, now)}

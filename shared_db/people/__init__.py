@@ -4,9 +4,15 @@
 reference.py (the spring-2021 rules as rows) and lookup.py (agents' search) are
 imported by name.
 """
-from shared_db.people.identity import PersonDetails, is_mobile, mask_phone, name_key, normalise_phone, validate_details
+from shared_db.people.identity import (
+    PersonDetails,
+    is_mobile,
+    mask_phone,
+    name_key,
+    normalise_phone,
+    validate_details,
+)
 from shared_db.people.registry import (
-    DEFAULT_RETENTION_DAYS,
     find_person,
     keep_at_least_until,
     register,
@@ -15,5 +21,5 @@ from shared_db.people.registry import (
 
 __all__ = [
     "PersonDetails", "is_mobile", "mask_phone", "name_key", "normalise_phone", "validate_details",
-    "DEFAULT_RETENTION_DAYS", "find_person", "keep_at_least_until", "register", "register_person",
+    "find_person", "keep_at_least_until", "register", "register_person",
 ]

@@ -8,13 +8,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from shared_db import audit
+from shared_db import audit, clock
 from shared_db.models import Person
 from shared_db.people.identity import PersonDetails, name_key, validate_details
+from shared_db.policy import DEFAULT_POLICY
 from shared_db.session import as_persistent
 from shared_db.types import utcnow
-
-DEFAULT_RETENTION_DAYS = 14
 
 
 def find_person(session: Session, name: str, date_of_birth: date, for_update: bool = False) -> Person | None:
@@ -25,10 +24,10 @@ def find_person(session: Session, name: str, date_of_birth: date, for_update: bo
 
 
 def register(session: Session, details: PersonDetails, channel: str, actor: str,
-             now: datetime | None = None, retention_days: int = DEFAULT_RETENTION_DAYS) -> Person:
+             now: datetime | None = None, retention_days: int = DEFAULT_POLICY.retention_days) -> Person:
     """Find the person by identity or register them; fresh contact details win."""
     now = now or utcnow()
-    return register_person(session, details, channel, actor, now, now.date() + timedelta(days=retention_days))[0]
+    return register_person(session, details, channel, actor, now, clock.today(now) + timedelta(days=retention_days))[0]
 
 
 def register_person(session: Session, details: PersonDetails, channel: str, actor: str, now: datetime,
@@ -38,7 +37,7 @@ def register_person(session: Session, details: PersonDetails, channel: str, acto
     A new person is written with `keep_until` as their deletion date; a known one keeps
     theirs until the caller calls keep_at_least_until (after the booking succeeded).
     """
-    validate_details(details, now.date())
+    validate_details(details, clock.today(now))
     person = None
     for _ in range(2):  # a second round only if the known row was purged in between
         created = _insert_if_new(session, details, channel, actor, now, keep_until)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from shared_db import clock
 from shared_db import ledger
 
 from shared_db.operations import wallboard
@@ -53,7 +54,7 @@ def test_wallboard_figures(supervisor, world, pg_sessions):
 def test_wallboard_service_level_counts_only_ended_calls_of_today(pg_sessions, world):
     with transaction(pg_sessions) as s:
         queue_entry(s, 10)
-        assert wallboard.queue_today(s, datetime.now(wallboard.BERLIN).date())["service_level"] is None
+        assert wallboard.queue_today(s, clock.today())["service_level"] is None
 
 
 def phantom_bookings(pg_sessions, world, count=3, caller="+4915199999999"):

@@ -4,10 +4,10 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-23 03:37:40.565581
 """
-from alembic import op
 import sqlalchemy as sa
-import shared_db.types
+from alembic import op
 
+import shared_db.types
 
 revision = '0001'
 down_revision = None

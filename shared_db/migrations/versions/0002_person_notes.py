@@ -3,10 +3,10 @@
 Revision ID: 0002_person_notes
 Revises: 0001
 """
-from alembic import op
 import sqlalchemy as sa
-import shared_db.types
+from alembic import op
 
+import shared_db.types
 
 revision = "0002_person_notes"
 down_revision = "0001"

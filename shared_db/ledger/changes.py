@@ -1,0 +1,120 @@
+"""The use cases: every booking change, whichever channel asks, is one function here.
+
+IVR steps, API views, console views, fill tasks, the phantom clean-up and the
+jobs call these and nothing below them. Each writes the change, its audit rows
+(the ledger writes those) and the outbox row that tells the person, all in the
+caller's transaction; the services send the message after the commit. A change
+repeated by a retry changes nothing and announces nothing.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from shared_db import audit
+from shared_db.ledger import bookings
+from shared_db.ledger.holds import hold
+from shared_db.messages import outbox
+from shared_db.models import ACTIVE_STATUSES, Booking
+from shared_db.people.identity import PersonDetails
+from shared_db.policy import DEFAULT_POLICY, Policy
+from shared_db.types import utcnow
+
+
+def hold_offer(session: Session, *, first_slot_id: int, second_slot_id: int | None, channel: str, actor: str,
+               policy: Policy = DEFAULT_POLICY, caller_number: str | None = None,
+               now: datetime | None = None) -> Booking:
+    """Hold a pair for the person deciding, for the policy's hold time."""
+    return hold(session, first_slot_id=first_slot_id, second_slot_id=second_slot_id, channel=channel, actor=actor,
+                caller_number=caller_number, now=now, hold_seconds=policy.hold_seconds)
+
+
+def confirm_hold(session: Session, hold_id: int, *, details: PersonDetails, actor: str,
+                 policy: Policy = DEFAULT_POLICY, now: datetime | None = None, announce: bool = True) -> Booking:
+    """Book a hold for a person and announce it; a repeated confirm returns the booking, silently.
+
+    `announce=False` when the person just heard it all on a landline call and has no SMS to get.
+    """
+    change = bookings.confirm_change(session, hold_id, details=details, actor=actor, now=now,
+                                     caller_limit=policy.caller_limit, retention_days=policy.retention_days,
+                                     completed_retention_days=policy.completed_retention_days)
+    if change.changed and announce:
+        outbox.announce_booking(session, change.booking, "confirmation")
+    return change.booking
+
+
+def book_now(session: Session, *, first_slot_id: int, second_slot_id: int | None, details: PersonDetails,
+             channel: str, actor: str, policy: Policy = DEFAULT_POLICY, caller_number: str | None = None,
+             now: datetime | None = None, override: str | None = None, override_reason: str = "") -> Booking:
+    """Hold and confirm in one step (agents, fill tasks) and announce it.
+
+    `override` names the eligibility verdict a supervisor overrode; it is audited with the reason.
+    """
+    now = now or utcnow()
+    held = hold_offer(session, first_slot_id=first_slot_id, second_slot_id=second_slot_id, channel=channel,
+                      actor=actor, policy=policy, caller_number=caller_number, now=now)
+    booked = confirm_hold(session, held.id, details=details, actor=actor, policy=policy, now=now)
+    if override is not None:
+        audit.record(session, actor, "booking", booked.id, "eligibility_override",
+                     after={"reason_code": override}, reason=override_reason[:200])
+    return booked
+
+
+def release_hold(session: Session, hold_id: int, *, actor: str, reason: str, now: datetime | None = None) -> Booking:
+    """Give a hold's places back (the person went away); anything that is no longer a hold is left as it is."""
+    held = bookings.find_locked(session, hold_id)
+    if held.status == "held":
+        return bookings.cancel(session, hold_id, actor=actor, reason=reason, now=now)
+    return held
+
+
+def cancel_booking(session: Session, booking_id: int, *, actor: str, reason: str, second_dose_only: bool = False,
+                   now: datetime | None = None, freed_reason: str = "cancellation",
+                   message: str = "cancellation", announce: bool = True) -> Booking:
+    """Cancel a booking (or its second dose), free the places and tell the person."""
+    change = bookings.cancel_change(session, booking_id, actor=actor, reason=reason, now=now,
+                                    second_dose_only=second_dose_only, freed_reason=freed_reason)
+    # A hold that lapses or is given back was never announced, so its end is not either.
+    ended = change.changed and change.booking.status == "cancelled" and change.booking.confirmed_at is not None
+    if ended and announce:
+        outbox.announce_booking(session, change.booking, message)
+    return change.booking
+
+
+def cancel_many(session: Session, booking_ids: list[int], *, actor: str, reason: str, freed_reason: str,
+                now: datetime | None = None) -> list[Booking]:
+    """Cancel many bookings in one transaction (phantom clean-up, cuts in supply); each person is told."""
+    done = []
+    for booking_id in sorted(set(booking_ids)):  # one order, so two supervisors cannot deadlock
+        current = session.get(Booking, booking_id)
+        if current is None or current.status not in ACTIVE_STATUSES:
+            continue
+        done.append(cancel_booking(session, booking_id, actor=actor, reason=reason, now=now,
+                                   freed_reason=freed_reason))
+    return done
+
+
+def rebook_booking(session: Session, booking_id: int, *, first_slot_id: int, second_slot_id: int | None,
+                   actor: str, channel: str, reason: str, now: datetime | None = None,
+                   announce: bool = True) -> Booking:
+    """Move a booking to other slots and tell the person; the same slots again change nothing."""
+    change = bookings.rebook_change(session, booking_id, first_slot_id=first_slot_id, second_slot_id=second_slot_id,
+                                    actor=actor, channel=channel, now=now, reason=reason)
+    if change.changed and announce:
+        outbox.announce_booking(session, change.booking, "rebooked")
+    return change.booking
+
+
+def move_dose(session: Session, booking_id: int, *, dose: str, slot_id: int, actor: str,
+              reason: str = "moved_up", now: datetime | None = None) -> Booking:
+    """Move one dose onto a freed place (moving people up) and tell the person."""
+    change = bookings.move_dose(session, booking_id, dose=dose, slot_id=slot_id, actor=actor, now=now, reason=reason)
+    if change.changed:
+        outbox.announce_booking(session, change.booking, "rebooked")
+    return change.booking
+
+
+def record_outcome(session: Session, booking_id: int, *, outcome: str, actor: str) -> Booking:
+    """Record at the centre that the dose was given (`completed`) or missed (`no_show`)."""
+    return bookings.mark_outcome(session, booking_id, outcome=outcome, actor=actor)
