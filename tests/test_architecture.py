@@ -1,23 +1,26 @@
-"""Boundaries of the rooms: shared_db is usable without Flask (jobs, CLI, other services)."""
-import ast
+"""The layers of the tree hold: import-linter's contracts (.importlinter) and ruff, run as part of the suite."""
+import shutil
+import subprocess
 from pathlib import Path
 
-SHARED_DB = Path(__file__).resolve().parent.parent / "shared_db"
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def imported_modules(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module.split(".")[0])
-    return names
+def run(*command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
-def test_shared_db_never_imports_flask_or_the_web_parts():
-    forbidden = {"flask", "flask_login", "flask_wtf", "flask_limiter", "ivr", "agent_console", "online_api"}
-    offenders = {str(p.relative_to(SHARED_DB)): imported_modules(p) & forbidden
-                 for p in SHARED_DB.rglob("*.py")}
-    assert {k: v for k, v in offenders.items() if v} == {}
+def test_import_contracts_are_kept():
+    """Arrows point down: hotline, channels (never each other), services, shared_db (no Flask)."""
+    lint_imports = shutil.which("lint-imports")
+    assert lint_imports, "import-linter is part of the test extra: pip install -e '.[test]'"
+    result = run(lint_imports)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "BROKEN" not in result.stdout
+
+
+def test_ruff_finds_nothing():
+    ruff = shutil.which("ruff")
+    assert ruff, "ruff is part of the test extra: pip install -e '.[test]'"
+    result = run(ruff, "check", ".")
+    assert result.returncode == 0, result.stdout[-3000:]
