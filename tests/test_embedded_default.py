@@ -142,3 +142,29 @@ def test_concurrent_keyed_confirms_and_calls_answer_fast_and_send_every_message(
     assert set(codes) <= set(booked) and len(booked) == API_BOOKINGS + IVR_CALLS
     # Landline callers heard everything read back and get no SMS; each online booking gets one, sent.
     assert rows == [("confirmation", "sent")] * API_BOOKINGS
+
+
+def test_the_embedded_cron_runs_each_job_on_its_interval_and_the_purge_once_a_night():
+    from datetime import datetime
+
+    from services.jobs.embedded import EmbeddedCron
+
+    ran = []
+
+    def sweep():
+        ran.append("sweep")
+
+    def purge():
+        ran.append("purge")
+
+    cron = EmbeddedCron([(sweep, {"interval": 60}), (purge, {"cron": "30 2 * * *"})])
+    evening = datetime(2021, 4, 5, 23, 0, tzinfo=clock.zone())
+    cron.run_once(now=0.0, local=evening)  # first turn: the sweep at once, the purge waits for 02:30
+    cron.run_once(now=59.9, local=evening)  # one interval minus a moment: nothing
+    cron.run_once(now=60.0, local=evening)  # the interval's last second: the sweep again
+    night = datetime(2021, 4, 6, 2, 29, tzinfo=clock.zone())
+    cron.run_once(now=100.0, local=night)
+    cron.run_once(now=101.0, local=night.replace(minute=30))  # 02:30: the purge
+    cron.run_once(now=102.0, local=night.replace(hour=3))  # the same night again: no second purge
+    cron.run_once(now=103.0, local=datetime(2021, 4, 7, 2, 30, tzinfo=clock.zone()))  # the next night
+    assert ran == ["sweep", "sweep", "purge", "purge"]
