@@ -41,12 +41,6 @@ def tomorrow(now: datetime | None = None, tz: str | None = None) -> date:
     return today(now, tz) + timedelta(days=1)
 
 
-def week_of(day: date) -> tuple[date, date]:
-    """Monday and Sunday of the week `day` lies in."""
-    monday = day - timedelta(days=day.weekday())
-    return monday, monday + timedelta(days=6)
-
-
 def start_of_day(day: date, tz: str | None = None) -> datetime:
     """The first moment of a calendar day, as an aware datetime in that zone."""
     return datetime.combine(day, datetime.min.time(), zone(tz))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -93,12 +93,6 @@ def listing(session: Session, now: datetime, limit: int = 100) -> list[CallbackR
     return list(session.scalars(
         select(CallbackRequest).where(CallbackRequest.status.in_(("pending", "claimed")))
         .order_by(CallbackRequest.place_at, CallbackRequest.id).limit(limit)))
-
-
-def pending_count(session: Session) -> int:
-    """Open callback requests (pending or being worked)."""
-    return session.scalar(select(func.count()).select_from(CallbackRequest)
-                          .where(CallbackRequest.status.in_(("pending", "claimed")))) or 0
 
 
 def claim(session: Session, request_id: int, user_id: int, now: datetime) -> bool:

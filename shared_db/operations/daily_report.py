@@ -5,7 +5,7 @@ import csv
 import io
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared_db.models import Booking, CallSession, FreedCapacity, QueueEntry
@@ -72,9 +72,3 @@ def to_csv(session: Session, day: date) -> str:
     writer.writeheader()
     writer.writerows(rows(session, day))
     return out.getvalue()
-
-
-def count_calls(session: Session, day: date) -> int:
-    start, end = day_bounds(day)
-    return session.scalar(select(func.count()).select_from(CallSession).where(
-        CallSession.started_at >= start, CallSession.started_at < end)) or 0

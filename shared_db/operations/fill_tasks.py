@@ -63,11 +63,6 @@ def list_tasks(session: Session, now: datetime, user_id: int | None = None, limi
         .order_by(Slot.starts_at, FreedCapacity.id).limit(limit)))
 
 
-def open_count(session: Session, now: datetime) -> int:
-    """Tasks waiting for an agent within the fill horizon."""
-    return len(list_tasks(session, now, limit=10000))
-
-
 def claim(session: Session, task_id: int, user_id: int, now: datetime) -> bool:
     """Claim a task for 10 minutes; False when another agent holds it or it is done."""
     return claims.claim(session, FreedCapacity, task_id, user_id, now, "open")
