@@ -1,41 +1,39 @@
-"""Fixtures for the console tests: users, signed-in clients, a small world of slots near today."""
+"""Fixtures for the console tests: users, signed-in clients, a small world of slots near today, a recording
+Twilio, and the browser tests' chromium and live server. Helpers are in tests/agent_console/support.py."""
 from __future__ import annotations
 
+import logging
 import re
-from functools import lru_cache
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+import shutil
+import threading
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
+from werkzeug.serving import make_server
 
+from shared_db.ledger.slots import new_slot
 from shared_db.models import CampaignWindow, PriorityGroup, User
 from shared_db.session import transaction
-from shared_db.ledger.slots import new_slot
 from tests import builders as b
-from tests.console.twilio_contract import RecordingTwilio
+from tests.agent_console.support import TIMEOUT_MS, ConsoleWorld, at, csrf_of, password_hash, sign_in
+from tests.agent_console.twilio_contract import RecordingTwilio
+from tests.real_services import unavailable
 
-BERLIN = ZoneInfo("Europe/Berlin")
-PASSWORDS = {"agent": "agent-secret-2021", "agent2": "agent2-secret-2021", "super": "super-secret-2021"}
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def at(days: int, hour: int = 10) -> datetime:
-    """A Berlin wall-clock time `days` from today."""
-    return datetime.combine(datetime.now(BERLIN).date() + timedelta(days=days), time(hour), BERLIN)
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture
-def twilio():
+def recording_twilio():
+    """Twilio's REST client transport for the console: records requests, checks them against the contract."""
     return RecordingTwilio()
 
 
 @pytest.fixture
-def console(app, pg_sessions, twilio):
+def console(app, pg_sessions, recording_twilio):
     """The app with a recording Twilio client, an agent (with a phone), a second agent and a supervisor."""
-    app.config["TWILIO_HTTP_CLIENT"] = twilio
+    app.config["TWILIO_HTTP_CLIENT"] = recording_twilio
     with transaction(pg_sessions) as s:
         people = (("agent", "agent", "Anna Agent", "+4952112345601"), ("agent2", "agent", "Bernd Agent", None),
                   ("super", "supervisor", "Sabine Super", None))
@@ -46,24 +44,6 @@ def console(app, pg_sessions, twilio):
         ids = {u.username: u.id for u in users}
     app.config["TEST_USER_IDS"] = ids
     return app
-
-
-@lru_cache(maxsize=None)
-def password_hash(username: str) -> str:
-    """The scrypt hash of a test user's password, made once per test run (hashing is slow on purpose)."""
-    return generate_password_hash(PASSWORDS[username], method="scrypt")
-
-
-def csrf_of(client, path: str = "/console/login") -> str:
-    match = CSRF.search(client.get(path).get_data(as_text=True))
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-def sign_in(client, username: str, password: str | None = None):
-    token = csrf_of(client)
-    return client.post("/console/login", data={"csrf_token": token, "username": username,
-                                               "password": password or PASSWORDS[username]})
 
 
 @pytest.fixture
@@ -82,22 +62,8 @@ def supervisor(console):
     return client
 
 
-def post(client, path: str, **data):
-    """A form post with the client's CSRF token."""
-    return client.post(path, data={"csrf_token": client.token, **data})
-
-
-@dataclass
-class World:
-    centre_id: int
-    other_centre_id: int
-    vaccine_id: int
-    firsts: list[int]  # BNT first doses in 2..7 days at 10:00
-    seconds: list[int]  # their second doses 21 days later
-
-
 @pytest.fixture
-def world(console, pg_sessions) -> World:
+def console_world(console, pg_sessions) -> ConsoleWorld:
     """Two centres, BNT slots for the next week (each with its second dose), group 1 open to all channels."""
     with transaction(pg_sessions) as s:
         vaccine = b.vaccine(s, "BNT")
@@ -115,19 +81,44 @@ def world(console, pg_sessions) -> World:
         group = s.scalar(select(PriorityGroup).where(PriorityGroup.number == 1))
         s.add(CampaignWindow(group_id=group.id, opens_on=date.today() - timedelta(days=30),
                              channels="phone,online,agent"))
-        return World(centre.id, other.id, vaccine.id, firsts, seconds)
+        return ConsoleWorld(centre.id, other.id, vaccine.id, firsts, seconds)
 
 
-def old_person(name: str = "Erna Schmidt", phone: str | None = "+4952112345678", years: int = 85):
-    """Details of someone in priority group 1 (80+)."""
-    today = date.today()
-    return b.details(name=name, dob=date(today.year - years, 3, 3), phone=phone)
+@pytest.fixture(scope="session")
+def browser():
+    """One headless chromium for the whole session (the system's, never a download)."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        unavailable("chromium", FileNotFoundError("chromium is not installed (apt-get install chromium)"))
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
 
 
-def user_id(app, name: str) -> int:
-    return app.config["TEST_USER_IDS"][name]
+@pytest.fixture
+def live(console):
+    """The console app served over HTTP by a real server thread on 127.0.0.1."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    console.config["CONSOLE_WALLBOARD_POLL_SECONDS"] = 2
+    server = make_server("127.0.0.1", 0, console, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
 
 
+@pytest.fixture
+def page(browser, live, request):
+    context = browser.new_context(base_url=live, locale="de-DE")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    request.node.browser_page = page  # for the screenshot on failure (below)
+    yield page
+    context.close()
 
 
 @pytest.hookimpl(hookwrapper=True)

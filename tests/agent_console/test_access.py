@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from shared_db.models import User
 from shared_db.session import transaction
-from tests.console.conftest import PASSWORDS, csrf_of, post, sign_in
+from tests.agent_console.support import PASSWORDS, csrf_of, post, sign_in
 
 SAMPLE_ARGS = {"person_id": 1, "booking_id": 1, "entry_id": 1, "request_id": 1, "task_id": 1, "centre_id": 1,
                "filename": "console.css", "kind": "person", "target_id": 1}

@@ -2,65 +2,19 @@
 
 One browser per test session, a fresh context (cookies) per test; the app runs
 in a werkzeug server on 127.0.0.1. Screenshots of failing tests are kept in
-test-artifacts/ (see conftest.py).
+test-artifacts/ (see conftest.py, which also holds the browser, live and page fixtures).
 """
 from __future__ import annotations
 
-import logging
 import re
-import shutil
-import threading
 
-import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from shared_db import calls, ledger
 from shared_db.models import Booking, FreedCapacity
 from shared_db.session import transaction
-from tests.conftest import unavailable
-from tests.console.conftest import PASSWORDS, old_person
+from tests.agent_console.support import PASSWORDS, TIMEOUT_MS, old_person
 
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-TIMEOUT_MS = 10_000
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """One headless chromium for the whole session (the system's, never a download)."""
-    executable = shutil.which("chromium")
-    if executable is None:
-        unavailable("chromium", FileNotFoundError("chromium is not installed (apt-get install chromium)"))
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def live(console):
-    """The console app served over HTTP by a real server thread on 127.0.0.1."""
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    console.config["CONSOLE_WALLBOARD_POLL_SECONDS"] = 2
-    server = make_server("127.0.0.1", 0, console, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture
-def page(browser, live, request):
-    context = browser.new_context(base_url=live, locale="de-DE")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    request.node.browser_page = page  # for the screenshot on failure (conftest.py)
-    yield page
-    context.close()
 
 
 def focused(page, element_id: str) -> None:
@@ -79,9 +33,9 @@ def sign_in(page, username: str) -> None:
     page.wait_for_url(re.compile(r"/console/$"))
 
 
-def test_sign_in_search_by_national_number_and_rebook(page, world, pg_sessions):
+def test_sign_in_search_by_national_number_and_rebook(page, console_world, pg_sessions):
     with transaction(pg_sessions) as s:
-        made = ledger.book(s, first_slot_id=world.firsts[4], second_slot_id=world.seconds[4],
+        made = ledger.book(s, first_slot_id=console_world.firsts[4], second_slot_id=console_world.seconds[4],
                            details=old_person("Erna Schmidt", "+4952112345678"), channel="phone", actor="call:CA1")
         booking_id = made.id
     sign_in(page, "agent")
@@ -95,18 +49,18 @@ def test_sign_in_search_by_national_number_and_rebook(page, world, pg_sessions):
     page.get_by_text("Umgebucht; die Person wird benachrichtigt.").wait_for()
     with transaction(pg_sessions) as s:
         moved = s.get(Booking, booking_id)
-        assert (moved.first_slot_id, moved.second_slot_id) == (world.firsts[0], world.seconds[0])
+        assert (moved.first_slot_id, moved.second_slot_id) == (console_world.firsts[0], console_world.seconds[0])
         assert moved.changed_by.startswith("agent:")
 
 
-def test_claim_and_finish_a_fill_task(page, world, pg_sessions):
+def test_claim_and_finish_a_fill_task(page, console_world, pg_sessions):
     with transaction(pg_sessions) as s:
-        gone = ledger.book(s, first_slot_id=world.firsts[0], second_slot_id=world.seconds[0],
+        gone = ledger.book(s, first_slot_id=console_world.firsts[0], second_slot_id=console_world.seconds[0],
                            details=old_person("Otto Storno", "+4952100002222"), channel="phone", actor="call:CA1")
-        later = ledger.book(s, first_slot_id=world.firsts[5], second_slot_id=world.seconds[5],
+        later = ledger.book(s, first_slot_id=console_world.firsts[5], second_slot_id=console_world.seconds[5],
                             details=old_person("Hilde Eins", "+4952100004444"), channel="phone", actor="call:CA2")
         ledger.cancel(s, gone.id, actor="agent:0", reason="verstorben")
-        task_id = s.scalar(select(FreedCapacity.id).where(FreedCapacity.slot_id == world.firsts[0]))
+        task_id = s.scalar(select(FreedCapacity.id).where(FreedCapacity.slot_id == console_world.firsts[0]))
         later_id = later.id
     sign_in(page, "agent")
     page.get_by_role("link", name="Freie Termine füllen").click()
@@ -117,10 +71,10 @@ def test_claim_and_finish_a_fill_task(page, world, pg_sessions):
     page.get_by_text(re.compile(r"Termin vorgezogen \(Code \d+\)")).wait_for()
     with transaction(pg_sessions) as s:
         assert s.get(FreedCapacity, task_id).status == "filled"
-        assert s.get(Booking, later_id).first_slot_id == world.firsts[0]
+        assert s.get(Booking, later_id).first_slot_id == console_world.firsts[0]
 
 
-def test_wallboard_queue_count_changes_when_a_call_enters_the_queue(page, world, pg_sessions):
+def test_wallboard_queue_count_changes_when_a_call_enters_the_queue(page, console_world, pg_sessions):
     sign_in(page, "super")
     page.goto("/console/supervisor/wallboard")
     count = page.locator("#wall-queue")
@@ -135,7 +89,7 @@ def test_wallboard_queue_count_changes_when_a_call_enters_the_queue(page, world,
     assert page.locator("[data-key='today.abandoned']").inner_text() == "1"
 
 
-def test_agent_is_turned_away_from_the_wallboard(page, world):
+def test_agent_is_turned_away_from_the_wallboard(page, console_world):
     sign_in(page, "agent")
     response = page.goto("/console/supervisor/wallboard")
     assert response.status == 403

@@ -11,7 +11,7 @@ from twilio.request_validator import RequestValidator
 from shared_db.models import AuditEntry, CallbackRequest, QueueEntry, User
 from shared_db.session import transaction
 from shared_db.types import utcnow
-from tests.console.conftest import post, user_id
+from tests.agent_console.support import post, user_id
 
 
 def enqueue(pg_sessions, sid: str, seconds_ago: int, number: str = "+4952111111111") -> int:
@@ -41,12 +41,12 @@ def test_queue_page_lists_waiting_callers_longest_first(agent, pg_sessions):
     assert "Nächsten Anruf annehmen" in page and "3:2" in page
 
 
-def test_take_next_redirects_the_longest_waiting_call_to_the_agent(agent, console, twilio, pg_sessions):
+def test_take_next_redirects_the_longest_waiting_call_to_the_agent(agent, console, recording_twilio, pg_sessions):
     enqueue(pg_sessions, "CA" + "a" * 32, 30)
     oldest = enqueue(pg_sessions, "CA" + "b" * 32, 200)
     response = post(agent, "/console/queue/take")
     assert response.status_code == 302
-    [request] = twilio.requests
+    [request] = recording_twilio.requests
     assert request["operation"] == "UpdateCall"
     assert urlsplit(request["url"]).path.endswith(f"/Calls/CA{'b' * 32}.json")
     assert request["data"]["Url"] == f"https://hotline.example.org/console/twiml/connect/{oldest}"
@@ -58,23 +58,23 @@ def test_take_next_redirects_the_longest_waiting_call_to_the_agent(agent, consol
     assert agent.get("/console/queue.json").get_json()["count"] == 1
 
 
-def test_take_next_with_nobody_waiting_calls_nobody(agent, twilio):
+def test_take_next_with_nobody_waiting_calls_nobody(agent, recording_twilio):
     post(agent, "/console/queue/take")
-    assert twilio.requests == []
+    assert recording_twilio.requests == []
 
 
-def test_take_next_when_the_caller_hung_up_marks_abandoned(agent, twilio, pg_sessions):
+def test_take_next_when_the_caller_hung_up_marks_abandoned(agent, recording_twilio, pg_sessions):
     entry_id = enqueue(pg_sessions, "CA" + "c" * 32, 50)
-    twilio.fail_with = (404, {"code": 20404, "message": "not found", "status": 404})
+    recording_twilio.fail_with = (404, {"code": 20404, "message": "not found", "status": 404})
     post(agent, "/console/queue/take")
     with transaction(pg_sessions) as s:
         entry = s.get(QueueEntry, entry_id)
         assert entry.outcome == "abandoned" and entry.left_at is not None
 
 
-def test_take_next_when_twilio_fails_puts_the_caller_back(agent, twilio, pg_sessions):
+def test_take_next_when_twilio_fails_puts_the_caller_back(agent, recording_twilio, pg_sessions):
     entry_id = enqueue(pg_sessions, "CA" + "d" * 32, 50)
-    twilio.fail_with = (500, {"code": 20500, "message": "internal", "status": 500})
+    recording_twilio.fail_with = (500, {"code": 20500, "message": "internal", "status": 500})
     post(agent, "/console/queue/take")
     with transaction(pg_sessions) as s:
         entry = s.get(QueueEntry, entry_id)
@@ -82,7 +82,7 @@ def test_take_next_when_twilio_fails_puts_the_caller_back(agent, twilio, pg_sess
 
 
 def test_two_agents_taking_next_get_different_callers(agent, console, pg_sessions):
-    from tests.console.conftest import csrf_of, sign_in
+    from tests.agent_console.support import csrf_of, sign_in
 
     other = console.test_client()
     sign_in(other, "agent2")
@@ -153,7 +153,7 @@ def test_callbacks_are_listed_first_come_by_place_in_line(agent, pg_sessions):
 
 
 def test_one_agent_per_callback_until_the_claim_lapses(agent, console, pg_sessions):
-    from tests.console.conftest import csrf_of, sign_in
+    from tests.agent_console.support import csrf_of, sign_in
 
     row_id = callback(pg_sessions, "+4952100000003", 10)
     other = console.test_client()
@@ -196,11 +196,11 @@ def test_callback_not_due_yet_cannot_be_claimed(agent, pg_sessions):
         assert s.get(CallbackRequest, row_id).status == "pending"
 
 
-def test_click_to_call_rings_the_agent_then_bridges(agent, console, twilio, pg_sessions):
+def test_click_to_call_rings_the_agent_then_bridges(agent, console, recording_twilio, pg_sessions):
     row_id = callback(pg_sessions, "+4952100000006", 10)
     post(agent, f"/console/callbacks/{row_id}/claim")
     post(agent, f"/console/callbacks/{row_id}/call")
-    [request] = twilio.requests
+    [request] = recording_twilio.requests
     assert request["operation"] == "CreateCall"
     assert request["data"]["To"] == "+4952112345601" and request["data"]["From"] == console.config["TWILIO_FROM_NUMBER"]
     path = urlsplit(request["data"]["Url"]).path
@@ -208,8 +208,8 @@ def test_click_to_call_rings_the_agent_then_bridges(agent, console, twilio, pg_s
     assert root.find("Dial/Number").text == "+4952100000006"
 
 
-def test_click_to_call_without_agent_phone_shows_the_number_instead(console, pg_sessions, twilio):
-    from tests.console.conftest import csrf_of, sign_in
+def test_click_to_call_without_agent_phone_shows_the_number_instead(console, pg_sessions, recording_twilio):
+    from tests.agent_console.support import csrf_of, sign_in
 
     row_id = callback(pg_sessions, "+4952100000007", 10)
     other = console.test_client()
@@ -219,4 +219,4 @@ def test_click_to_call_without_agent_phone_shows_the_number_instead(console, pg_
     page = other.get("/console/callbacks").get_data(as_text=True)
     assert "+4952100000007" in page  # the claimed number is shown in full, ready to dial
     post(other, f"/console/callbacks/{row_id}/call")
-    assert twilio.requests == []
+    assert recording_twilio.requests == []

@@ -10,7 +10,7 @@ from shared_db.calls import callbacks as callback_requests, queue as queue_entri
 from shared_db.models import CallbackRequest, QueueEntry, User
 from shared_db.session import transaction
 from shared_db.types import utcnow
-from tests.console.conftest import user_id
+from tests.agent_console.support import user_id
 
 THREADS = 12
 

@@ -14,7 +14,7 @@ from shared_db.models import (AuditEntry, Booking, CallbackRequest, CallSession,
                               Notification, QueueEntry, Setting, Slot)
 from shared_db.session import transaction
 from shared_db.types import utcnow
-from tests.console.conftest import old_person, post, user_id
+from tests.agent_console.support import old_person, post, user_id
 
 
 def queue_entry(s, seconds_ago: int, outcome: str | None = None, waited: int | None = None):
@@ -24,7 +24,7 @@ def queue_entry(s, seconds_ago: int, outcome: str | None = None, waited: int | N
                      left_at=left, outcome=outcome))
 
 
-def test_wallboard_figures(supervisor, world, pg_sessions):
+def test_wallboard_figures(supervisor, console_world, pg_sessions):
     with transaction(pg_sessions) as s:
         queue_entry(s, 100)
         queue_entry(s, 40)
@@ -33,8 +33,8 @@ def test_wallboard_figures(supervisor, world, pg_sessions):
         queue_entry(s, 280, "abandoned", 20)
         s.add(CallSession(call_sid="CA" + "9" * 32, state="menu", started_at=utcnow(), updated_at=utcnow()))
         s.add(CallbackRequest(phone="+4952100000009", place_at=utcnow()))
-        ledger.book(s, first_slot_id=world.firsts[0], second_slot_id=world.seconds[0], details=old_person(),
-                    channel="phone", actor="call:CA1")
+        ledger.book(s, first_slot_id=console_world.firsts[0], second_slot_id=console_world.seconds[0],
+                    details=old_person(), channel="phone", actor="call:CA1")
     data = supervisor.get("/console/supervisor/wallboard.json").get_json()
     live, today = data["live"], data["today"]
     assert (live["in_ivr"], live["in_queue"], live["callbacks_pending"]) == (1, 2, 1)
@@ -43,40 +43,40 @@ def test_wallboard_figures(supervisor, world, pg_sessions):
     assert (today["answered"], today["abandoned"], today["average_wait"]) == (2, 1, 60)
     assert today["service_level"] == 33  # 1 of 3 callers answered within 60 s
     assert sum(data["hourly"]["bookings"]["phone"]) == 1
-    centre_rows = [r for r in data["capacity"] if r["centre_id"] == world.centre_id]
+    centre_rows = [r for r in data["capacity"] if r["centre_id"] == console_world.centre_id]
     assert sum(r["phone_total"] - r["phone_free"] + r["online_total"] - r["online_free"] for r in centre_rows) == 1
     page = supervisor.get("/console/supervisor/wallboard").get_data(as_text=True)
     assert 'id="wall-queue" data-key="live.in_queue">2<' in page and "<svg" in page
     assert "http://" not in page.split("<main", 1)[1] and "https://" not in page.split("<main", 1)[1]
 
 
-def test_wallboard_service_level_counts_only_ended_calls_of_today(pg_sessions, world):
+def test_wallboard_service_level_counts_only_ended_calls_of_today(pg_sessions, console_world):
     with transaction(pg_sessions) as s:
         queue_entry(s, 10)
         assert wallboard.queue_today(s, datetime.now(wallboard.BERLIN).date())["service_level"] is None
 
 
-def phantom_bookings(pg_sessions, world, count=3, caller="+4915199999999"):
+def phantom_bookings(pg_sessions, console_world, count=3, caller="+4915199999999"):
     ids = []
     with transaction(pg_sessions) as s:
         for i in range(count):
-            made = ledger.book(s, first_slot_id=world.firsts[i], second_slot_id=world.seconds[i],
+            made = ledger.book(s, first_slot_id=console_world.firsts[i], second_slot_id=console_world.seconds[i],
                                details=old_person(f"Fake Person{i}", None, years=81 + i), channel="phone",
                                actor="call:CA9", caller_number=caller, caller_limit=10)
             ids.append(made.id)
     return ids
 
 
-def test_phantoms_are_found_by_number_and_burst(supervisor, world, pg_sessions):
-    ids = phantom_bookings(pg_sessions, world)
+def test_phantoms_are_found_by_number_and_burst(supervisor, console_world, pg_sessions):
+    ids = phantom_bookings(pg_sessions, console_world)
     page = supervisor.get("/console/supervisor/phantoms").get_data(as_text=True)
     for booking_id in ids:
         assert f'name="booking_id" value="{booking_id}"' in page
     assert "viele Personen je Nummer" in page and "viele in kurzer Zeit" in page
 
 
-def test_bulk_cancel_notifies_frees_and_audits(supervisor, console, world, pg_sessions):
-    ids = phantom_bookings(pg_sessions, world)
+def test_bulk_cancel_notifies_frees_and_audits(supervisor, console, console_world, pg_sessions):
+    ids = phantom_bookings(pg_sessions, console_world)
     post(supervisor, "/console/supervisor/phantoms/cancel", booking_id=[str(i) for i in ids[:2]], reason="")
     with transaction(pg_sessions) as s:
         assert s.scalar(select(func.count()).select_from(Booking).where(Booking.status == "cancelled")) == 0
@@ -95,12 +95,12 @@ def test_bulk_cancel_notifies_frees_and_audits(supervisor, console, world, pg_se
         assert all("Fake-Serie" in b.cancel_reason for b in s.scalars(select(Booking).where(Booking.id.in_(ids[:2]))))
 
 
-def test_daily_report_csv(supervisor, world, pg_sessions):
+def test_daily_report_csv(supervisor, console_world, pg_sessions):
     with transaction(pg_sessions) as s:
         queue_entry(s, 300, "answered", 30)
         queue_entry(s, 200, "abandoned", 20)
-        made = ledger.book(s, first_slot_id=world.firsts[0], second_slot_id=world.seconds[0], details=old_person(),
-                           channel="phone", actor="call:CA1")
+        made = ledger.book(s, first_slot_id=console_world.firsts[0], second_slot_id=console_world.seconds[0],
+                           details=old_person(), channel="phone", actor="call:CA1")
         ledger.cancel(s, made.id, actor="agent:0", reason="x")
     response = supervisor.get("/console/supervisor/report.csv")
     assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
@@ -124,16 +124,16 @@ def test_settings_are_validated_saved_and_audited(supervisor, console, pg_sessio
     assert 'value="45"' in page
 
 
-def test_centre_quota_changes_release_time_of_future_slots(supervisor, world, pg_sessions):
-    post(supervisor, f"/console/supervisor/centres/{world.centre_id}", phone_share_percent="30",
+def test_centre_quota_changes_release_time_of_future_slots(supervisor, console_world, pg_sessions):
+    post(supervisor, f"/console/supervisor/centres/{console_world.centre_id}", phone_share_percent="30",
          phone_release_hours="24")
     with transaction(pg_sessions) as s:
-        centre = s.get(Centre, world.centre_id)
+        centre = s.get(Centre, console_world.centre_id)
         assert (centre.phone_share_percent, centre.phone_release_hours) == (30, 24)
-        slot = s.get(Slot, world.firsts[0])
+        slot = s.get(Slot, console_world.firsts[0])
         assert slot.starts_at - slot.phone_release_at == timedelta(hours=24)
         assert s.scalar(select(AuditEntry.action).where(AuditEntry.entity == "centre")) == "quota_changed"
-    post(supervisor, f"/console/supervisor/centres/{world.centre_id}", phone_share_percent="130",
+    post(supervisor, f"/console/supervisor/centres/{console_world.centre_id}", phone_share_percent="130",
          phone_release_hours="24")
     with transaction(pg_sessions) as s:
-        assert s.get(Centre, world.centre_id).phone_share_percent == 30
+        assert s.get(Centre, console_world.centre_id).phone_share_percent == 30

@@ -3,24 +3,11 @@ import os
 import subprocess
 import sys
 
-import pytest
+from sqlalchemy import select
 
-
-def hotline(tmp_path, *args, input_text=None):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
-    env["HOTLINE_INSTANCE_DIR"] = str(tmp_path / "instance")
-    return subprocess.run([sys.executable, "-m", "hotline.cli", *args], capture_output=True, text=True,
-                          env=env, cwd=str(tmp_path), input=input_text, timeout=120)
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory):
-    """A folder where `hotline demo --no-serve` ran once, as on a fresh machine."""
-    path = tmp_path_factory.mktemp("fresh")
-    result = hotline(path, "demo", "--no-serve")
-    assert result.returncode == 0, result.stderr
-    assert "/console/" in result.stdout and "agent-demo-2021" in result.stdout and "/ivr/voice" in result.stdout
-    return path
+from shared_db.access.api_clients import authenticate
+from shared_db.models import ApiClient
+from tests.hotline.support import hotline
 
 
 def test_demo_prepares_an_embedded_hotline(demo_dir):
@@ -79,3 +66,25 @@ def test_demo_serves_the_whole_hotline(demo_dir):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_api_keys_add_list_revoke(app, pg_sessions):
+    """`hotline api-keys add|list|revoke` (shared_db.access.api_clients behind them)."""
+    from hotline.cli import api_keys_add, api_keys_list, api_keys_revoke
+
+    runner = app.test_cli_runner()
+    added = runner.invoke(api_keys_add, ["Landesportal"])
+    assert added.exit_code == 0, added.output
+    key = added.output.strip().splitlines()[-1]
+    with pg_sessions.begin() as s:
+        assert authenticate(s, key).name == "Landesportal"
+        prefix = s.scalar(select(ApiClient.key_prefix))
+    listed = runner.invoke(api_keys_list, [])
+    assert prefix in listed.output and "active" in listed.output and key not in listed.output
+    assert runner.invoke(api_keys_add, ["Landesportal"]).exit_code != 0
+    revoked = runner.invoke(api_keys_revoke, ["Landesportal"])
+    assert revoked.exit_code == 0 and "revoked" in revoked.output
+    assert "revoked" in runner.invoke(api_keys_list, []).output
+    with pg_sessions.begin() as s:
+        assert authenticate(s, key) is None
+    assert runner.invoke(api_keys_revoke, ["nobody"]).exit_code != 0

@@ -1,9 +1,12 @@
-"""Fixtures and builders for the IVR tests: a small world of centres and slots, and signed simulated calls."""
+"""Builders and helpers for the IVR tests: a small world of centres and slots, and signed simulated calls.
+
+The fixtures are in conftest.py files: `ivr_world` in tests/conftest.py (tests/services/ uses it too),
+`sessions_of` in tests/ivr/conftest.py.
+"""
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from ivr.simulator import Call, flask_transport
@@ -15,6 +18,7 @@ PUBLIC_URL = "https://hotline.example.org"
 TOKEN = "test-auth-token"
 LANDLINE_BIELEFELD = "+49521123456"
 MOBILE = "+4915112345678"
+SIMULATOR_ENV = {"TWILIO_AUTH_TOKEN": "sim-token", "HOTLINE_PUBLIC_URL": "https://hotline.example.org"}
 
 
 def today() -> date:
@@ -24,7 +28,7 @@ def today() -> date:
     return local_today(utcnow())
 
 
-def build_world(session, home_phone: int = 2, neighbour_phone: int = 2, days=(3, 4)) -> dict:
+def build_ivr_world(session, home_phone: int = 2, neighbour_phone: int = 2, days=(3, 4)) -> dict:
     """Bielefeld (home of 33602) and its neighbour Gütersloh, BioNTech pairs, group 1 open, group 2 in a week."""
     vaccine = b.vaccine(session, "BNT")
     home = b.centre(session, "Impfzentrum Bielefeld", "Bielefeld", postcodes=("33602",), neighbours=("Gütersloh",))
@@ -46,18 +50,6 @@ def build_world(session, home_phone: int = 2, neighbour_phone: int = 2, days=(3,
             "pairs": {k: [(f.id, s.id if s else None) for f, s in v] for k, v in pairs.items()}}
 
 
-@pytest.fixture
-def sessions_of(app):
-    """The app's own sessionmaker, for arranging and checking data."""
-    return app.extensions["services.db"].sessions
-
-
-@pytest.fixture
-def world(sessions_of):
-    with transaction(sessions_of) as session:
-        return build_world(session)
-
-
 def new_call(client, from_number: str = MOBILE, **kwargs) -> Call:
     """A simulated call into the app under test, signed with the test token."""
     return Call(flask_transport(client), PUBLIC_URL, TOKEN, from_number=from_number, **kwargs)
@@ -73,7 +65,7 @@ def to_offer(call: Call, dob: str = "03031938", postcode: str = "33602") -> None
     call.press(postcode)
 
 
-def book(call: Call, name: str = "Erna Schmidt") -> None:
+def take_offer(call: Call, name: str = "Erna Schmidt") -> None:
     """From an offer to the booked appointment."""
     call.press("1")  # take it
     call.say(name)

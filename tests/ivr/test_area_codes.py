@@ -18,7 +18,7 @@ import pytest
 
 from ivr import area_codes
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 RUNTIME_PACKAGES = ("hotline", "ivr", "agent_console", "online_api", "shared_db", "voice_prompts")
 WHOLE_WORLD = ("phonenumbers.geocoder", "phonenumbers.geodata")
 
@@ -28,17 +28,6 @@ SPECIAL = ["+49800123456", "+498001234567", "+4918012345678", "+49900123456789",
 FOREIGN = ["+4315123456", "+41441234567", "+442079460000", "+16502530000", "+33142685300",
            "+31201234567", "+48221234567", "+4532123456"]
 JUNK = [None, "", "anonymous", "+266696687", "+7378742833", "12345", "+49", "not a number"]
-
-
-@pytest.fixture(scope="module")
-def generated() -> dict:
-    """The table as the generator makes it from the installed phonenumbers (imports the whole geodata)."""
-    return area_codes.generate()
-
-
-@pytest.fixture(scope="module")
-def installed_table(generated) -> area_codes.Table:
-    return area_codes.table_of(generated)
 
 
 def geocoder_place(number: str | None) -> str | None:
@@ -112,7 +101,7 @@ def test_the_committed_table_answers_and_is_read_once():
     assert area_codes._table() is area_codes._table()
 
 
-def test_the_committed_table_is_what_the_generator_makes_from_the_installed_phonenumbers(generated):
+def test_the_committed_table_is_what_the_generator_makes_from_the_installed_phonenumbers(generated_area_codes):
     """(b) A phonenumbers upgrade that changes German places is noticed here.
 
     Only when the installed phonenumbers is the version the table was made from; otherwise skipped with
@@ -122,13 +111,13 @@ def test_the_committed_table_is_what_the_generator_makes_from_the_installed_phon
     """
     committed = json.loads(area_codes.committed_text())
     if committed["phonenumbers"] != phonenumbers.__version__:
-        changed = {p for p in committed["prefixes"].keys() | generated["prefixes"].keys()
-                   if committed["prefixes"].get(p) != generated["prefixes"].get(p)}
+        changed = {p for p in committed["prefixes"].keys() | generated_area_codes["prefixes"].keys()
+                   if committed["prefixes"].get(p) != generated_area_codes["prefixes"].get(p)}
         pytest.skip(f"ivr/{area_codes.DATA_FILE} was made from phonenumbers {committed['phonenumbers']}, "
                     f"{phonenumbers.__version__} is installed ({len(changed)} German prefixes differ): "
                     "run `python -m ivr.area_codes --write` and commit the table")
-    assert committed == generated
-    assert area_codes.committed_text() == area_codes.render(generated)
+    assert committed == generated_area_codes
+    assert area_codes.committed_text() == area_codes.render(generated_area_codes)
 
 
 def test_the_table_file_stays_small():

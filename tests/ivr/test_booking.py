@@ -6,17 +6,15 @@ from sqlalchemy import select
 from shared_db.ledger.checks import ledger_problems
 from shared_db.models import Booking, CallSession, Notification, Slot
 from shared_db.session import transaction
-from tests.ivr_support import (  # noqa: F401 - fixtures
-    LANDLINE_BIELEFELD, MOBILE, book, bookings, new_call, sessions_of, to_offer, world,
-)
+from tests.ivr.support import LANDLINE_BIELEFELD, MOBILE, bookings, new_call, take_offer, to_offer
 
 
-def test_successful_booking_takes_the_phone_pool_and_queues_an_sms(client, world, sessions_of):
+def test_successful_booking_takes_the_phone_pool_and_queues_an_sms(client, ivr_world, sessions_of):
     call = new_call(client)
     to_offer(call)
     assert "Der nächste freie Termin" in call.last.heard()
     assert "im Impfzentrum Bielefeld" in call.last.heard()
-    book(call)
+    take_offer(call)
     heard = call.last.heard()
     assert "Ihr Termin ist gebucht" in heard
     [done] = bookings(sessions_of)
@@ -25,7 +23,7 @@ def test_successful_booking_takes_the_phone_pool_and_queues_an_sms(client, world
     assert heard.count(spoken_code) == 2, heard  # read digit by digit, twice
     assert done.person.name == "Erna Schmidt" and done.caller_number == "+4915112345678"
     with transaction(sessions_of) as session:
-        first = session.get(Slot, world["pairs"]["home"][0][0])
+        first = session.get(Slot, ivr_world["pairs"]["home"][0][0])
         assert (first.phone_taken, first.online_taken) == (1, 0)
         sms = session.scalars(select(Notification).where(Notification.booking_id == done.id)).all()
         assert [(n.channel, n.kind, n.to_number) for n in sms] == [("sms", "confirmation", "+4915112345678")]
@@ -38,39 +36,39 @@ def _slot(sessions_of, slot_id):
 
 
 def test_sold_out_at_home_offers_the_neighbouring_district_and_says_it_is_valid(client, sessions_of):
-    from tests.ivr_support import build_world
+    from tests.ivr.support import build_ivr_world
 
     with transaction(sessions_of) as session:
-        world = build_world(session, home_phone=0)
+        ivr_world = build_ivr_world(session, home_phone=0)
     call = new_call(client)
     to_offer(call)
     heard = call.last.heard()
     assert "Im Impfzentrum Bielefeld sind leider keine Telefontermine mehr frei" in heard
     assert "Nachbarkreis Gütersloh" in heard and "genauso gültig" in heard
     assert "im Impfzentrum Kreis Gütersloh" in heard
-    book(call)
+    take_offer(call)
     [done] = bookings(sessions_of)
-    assert done.status == "confirmed" and done.first_slot_id == world["pairs"]["neighbour"][0][0]
+    assert done.status == "confirmed" and done.first_slot_id == ivr_world["pairs"]["neighbour"][0][0]
 
 
-def test_landline_caller_is_offered_the_centre_of_their_area_code(client, world, sessions_of):
+def test_landline_caller_is_offered_the_centre_of_their_area_code(client, ivr_world, sessions_of):
     call = new_call(client, from_number=LANDLINE_BIELEFELD)
     call.dial(), call.press("1"), call.press("1"), call.press("03031938"), call.press("1")
     assert "Sie rufen aus Bielefeld an" in call.last.heard()
     assert "Impfzentrum Bielefeld" in call.last.heard()
     call.press("1")
     assert "Der nächste freie Termin" in call.last.heard()
-    book(call)
+    take_offer(call)
     heard = call.last.heard()
     assert "Ihr Termin ist gebucht" in heard and "SMS" not in heard  # no SMS to a landline
     with transaction(sessions_of) as session:
         assert session.scalars(select(Notification)).all() == []
 
 
-def test_not_eligible_yet_asks_only_open_questions_then_offers_sms_when_the_group_opens(client, world, sessions_of):
+def test_not_eligible_yet_asks_only_open_questions_then_offers_sms_when_the_group_opens(client, ivr_world, sessions_of):
     from datetime import timedelta
 
-    from tests.ivr_support import today
+    from tests.ivr.support import today
 
     born = today().replace(year=today().year - 75) - timedelta(days=1)
     call = new_call(client)
@@ -95,11 +93,11 @@ def test_not_eligible_yet_asks_only_open_questions_then_offers_sms_when_the_grou
         assert session.scalars(select(Booking)).all() == []
 
 
-def test_not_eligible_yet_on_a_landline_offers_a_callback_not_an_sms(client, world, sessions_of):
+def test_not_eligible_yet_on_a_landline_offers_a_callback_not_an_sms(client, ivr_world, sessions_of):
     from datetime import timedelta
 
     from shared_db.models import CallbackRequest
-    from tests.ivr_support import today
+    from tests.ivr.support import today
 
     born = today().replace(year=today().year - 72)
     call = new_call(client, from_number=LANDLINE_BIELEFELD)
@@ -113,23 +111,23 @@ def test_not_eligible_yet_on_a_landline_offers_a_callback_not_an_sms(client, wor
         assert request.reason == "group_open" and request.not_before.date() == today() + timedelta(days=7)
 
 
-def test_eighty_year_old_is_not_asked_questions_the_birth_date_decides(client, world):
+def test_eighty_year_old_is_not_asked_questions_the_birth_date_decides(client, ivr_world):
     call = new_call(client)
     call.dial(), call.press("1"), call.press("1"), call.press("03031938"), call.press("1")
     assert "Pflegeheim" not in call.last.heard()
     assert "Postleitzahl" in call.last.heard()
 
 
-def test_hang_up_while_an_offer_is_held_releases_it_at_once(client, world, sessions_of):
+def test_hang_up_while_an_offer_is_held_releases_it_at_once(client, ivr_world, sessions_of):
     call = new_call(client)
     to_offer(call)
-    first_id = world["pairs"]["home"][0][0]
+    first_id = ivr_world["pairs"]["home"][0][0]
     assert _slot(sessions_of, first_id).phone_taken == 1  # held while the caller decides
     call.hang_up()
     [held] = bookings(sessions_of)
     assert held.status in ("cancelled", "expired")
     assert _slot(sessions_of, first_id).phone_taken == 0
-    assert _slot(sessions_of, world["pairs"]["home"][0][1]).phone_taken == 0
+    assert _slot(sessions_of, ivr_world["pairs"]["home"][0][1]).phone_taken == 0
     call.hang_up()  # Twilio may post the status twice
     with transaction(sessions_of) as session:
         assert ledger_problems(session) == []
@@ -138,16 +136,16 @@ def test_hang_up_while_an_offer_is_held_releases_it_at_once(client, world, sessi
         assert "dob" not in state.data and state.last_response is None  # nothing personal kept
 
 
-def test_next_slot_releases_the_first_hold_and_holds_the_next(client, world, sessions_of):
+def test_next_slot_releases_the_first_hold_and_holds_the_next(client, ivr_world, sessions_of):
     call = new_call(client)
     to_offer(call)
     call.press("2")
     assert "Der nächste freie Termin" in call.last.heard()
-    first, second = world["pairs"]["home"][0][0], world["pairs"]["home"][1][0]
+    first, second = ivr_world["pairs"]["home"][0][0], ivr_world["pairs"]["home"][1][0]
     assert _slot(sessions_of, first).phone_taken == 0 and _slot(sessions_of, second).phone_taken == 1
 
 
-def test_twilio_retry_of_the_confirming_step_books_once(client, world, sessions_of):
+def test_twilio_retry_of_the_confirming_step_books_once(client, ivr_world, sessions_of):
     call = new_call(client)
     to_offer(call)
     call.press("1")
@@ -158,10 +156,10 @@ def test_twilio_retry_of_the_confirming_step_books_once(client, world, sessions_
     assert first.heard() == again.heard() and "Ihr Termin ist gebucht" in first.heard()
     confirmed = [x for x in bookings(sessions_of) if x.status == "confirmed"]
     assert len(confirmed) == 1
-    assert _slot(sessions_of, world["pairs"]["home"][0][0]).phone_taken == 1
+    assert _slot(sessions_of, ivr_world["pairs"]["home"][0][0]).phone_taken == 1
 
 
-def test_concurrent_double_post_of_the_confirming_step_books_once(app, world, sessions_of):
+def test_concurrent_double_post_of_the_confirming_step_books_once(app, ivr_world, sessions_of):
     """Two copies of the same request at once, on separate connections: the call's row lock orders them."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -182,36 +180,37 @@ def test_concurrent_double_post_of_the_confirming_step_books_once(app, world, se
         assert ledger_problems(session) == []
 
 
-def test_a_relative_books_for_a_second_person_in_the_same_call(client, world, sessions_of):
+def test_a_relative_books_for_a_second_person_in_the_same_call(client, ivr_world, sessions_of):
     call = new_call(client)
     to_offer(call)
-    book(call)
+    take_offer(call)
     call.press("2")  # another person
     assert "Geburtsdatum" in call.last.heard()
     call.press("05051935"), call.press("1"), call.press("33602")
-    book(call, "Karl Schmidt")
+    take_offer(call, "Karl Schmidt")
     assert "Ihr Termin ist gebucht" in call.last.heard()
     people = sorted(x.person.name for x in bookings(sessions_of) if x.status == "confirmed")
     assert people == ["Erna Schmidt", "Karl Schmidt"]
 
 
-def test_the_same_person_twice_hears_that_they_already_have_an_appointment(client, world, sessions_of):
+def test_the_same_person_twice_hears_that_they_already_have_an_appointment(client, ivr_world, sessions_of):
     call = new_call(client)
     to_offer(call)
-    book(call)
+    take_offer(call)
     call.press("2"), call.press("03031938"), call.press("1"), call.press("33602")
-    book(call)
+    take_offer(call)
     assert "bereits einen Termin" in call.last.heard()
     assert len([x for x in bookings(sessions_of) if x.status == "confirmed"]) == 1
     with transaction(sessions_of) as session:
         assert ledger_problems(session) == []  # the second hold was given back
 
 
-def test_a_hold_that_lapsed_while_the_caller_spoke_is_given_back_and_a_new_offer_made(app, client, world, sessions_of):
+def test_a_hold_that_lapsed_while_the_caller_spoke_is_given_back_and_a_new_offer_made(
+        app, client, ivr_world, sessions_of):
     app.config["HOLD_SECONDS"] = 0  # every hold lapses at once: the slow caller's case
     call = new_call(client)
     to_offer(call)
-    book(call)
+    take_offer(call)
     heard = call.last.heard()
     assert "Reservierung ist leider abgelaufen" in heard and "Der nächste freie Termin" in heard
     assert not [x for x in bookings(sessions_of) if x.status == "confirmed"]
@@ -222,7 +221,7 @@ def test_a_hold_that_lapsed_while_the_caller_spoke_is_given_back_and_a_new_offer
         assert ledger_problems(session) == []
 
 
-def test_the_spoken_name_is_recorded_for_agents_and_the_recording_stopped(client, world, sessions_of):
+def test_the_spoken_name_is_recorded_for_agents_and_the_recording_stopped(client, ivr_world, sessions_of):
     call = new_call(client)
     to_offer(call)
     answer = call.press("1")
@@ -238,7 +237,7 @@ def test_the_spoken_name_is_recorded_for_agents_and_the_recording_stopped(client
     assert done.person.name_recording_url.endswith("/Recordings/RE1")
 
 
-def test_a_whole_booking_in_english_and_in_turkish(client, world, sessions_of):
+def test_a_whole_booking_in_english_and_in_turkish(client, ivr_world, sessions_of):
     english = new_call(client)
     english.dial(), english.press("2")
     assert "Main menu" in english.last.heard()
@@ -246,13 +245,13 @@ def test_a_whole_booking_in_english_and_in_turkish(client, world, sessions_of):
     assert "You entered 3 March 1938" in english.last.heard()
     english.press("1"), english.press("33602")
     assert "The next free appointment" in english.last.heard()
-    book(english, "Erna Schmidt")
+    take_offer(english, "Erna Schmidt")
     assert "Your appointment is booked" in english.last.heard()
     turkish = new_call(client, from_number="+4915199999999")
     turkish.dial(), turkish.press("3"), turkish.press("1"), turkish.press("05051935")
     assert "5 Mayıs 1935" in turkish.last.heard()
     turkish.press("1"), turkish.press("33602")
-    book(turkish, "Ayşe Yılmaz")
+    take_offer(turkish, "Ayşe Yılmaz")
     assert "Randevunuz alındı" in turkish.last.heard()
     people = {x.person.name: x.person.language for x in bookings(sessions_of) if x.status == "confirmed"}
     assert people == {"Erna Schmidt": "en", "Ayşe Yılmaz": "tr"}
@@ -262,10 +261,10 @@ def test_callers_racing_for_the_last_phone_places_never_overbook(app, sessions_o
     """Six callers reach the offer at the same moment for a slot with two phone places."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from tests.ivr_support import build_world
+    from tests.ivr.support import build_ivr_world
 
     with transaction(sessions_of) as session:
-        world = build_world(session, home_phone=2, neighbour_phone=0, days=(3,))
+        ivr_world = build_ivr_world(session, home_phone=2, neighbour_phone=0, days=(3,))
     callers = [new_call(app.test_client(), from_number=f"+491511234567{i}") for i in range(6)]
     for call in callers:
         call.dial(), call.press("1"), call.press("1"), call.press("03031938"), call.press("1")
@@ -275,18 +274,18 @@ def test_callers_racing_for_the_last_phone_places_never_overbook(app, sessions_o
     offered = [h for h in heard if "Der nächste freie Termin" in h]
     assert len(offered) == 2 and all("Telefontermine vergeben" in h for h in heard if h not in offered)
     with transaction(sessions_of) as session:
-        first = session.get(Slot, world["pairs"]["home"][0][0])
+        first = session.get(Slot, ivr_world["pairs"]["home"][0][0])
         assert first.phone_taken == first.phone_capacity == 2
         assert ledger_problems(session) == []
 
 
-def test_the_per_number_limit_of_the_ledger_applies_to_relatives(app, client, world, sessions_of):
+def test_the_per_number_limit_of_the_ledger_applies_to_relatives(app, client, ivr_world, sessions_of):
     app.config["CALLER_LIMIT"] = 1
     call = new_call(client)
     to_offer(call)
-    book(call)
+    take_offer(call)
     call.press("2"), call.press("05051935"), call.press("1"), call.press("33602")
-    book(call, "Karl Schmidt")
+    take_offer(call, "Karl Schmidt")
     assert "Sicherheitsgründen" in call.last.heard()
     assert [x.person.name for x in bookings(sessions_of) if x.status == "confirmed"] == ["Erna Schmidt"]
     with transaction(sessions_of) as session:

@@ -6,13 +6,13 @@ from sqlalchemy import select
 from shared_db.ledger.checks import ledger_problems
 from shared_db.models import Notification, Slot
 from shared_db.session import transaction
-from tests.ivr_support import book, bookings, new_call, sessions_of, to_offer, world  # noqa: F401 - fixtures
+from tests.ivr.support import bookings, new_call, take_offer, to_offer
 
 
 def _booked(client) -> str:
     call = new_call(client)
     to_offer(call)
-    book(call)
+    take_offer(call)
     call.hang_up()
 
 
@@ -26,7 +26,7 @@ def _to_my_appointment(client, code: str, dob: str = "03031938"):
     return call
 
 
-def test_cancel_by_code_gives_both_doses_back(client, world, sessions_of):
+def test_cancel_by_code_gives_both_doses_back(client, ivr_world, sessions_of):
     _booked(client)
     [done] = bookings(sessions_of)
     call = _to_my_appointment(client, done.code)
@@ -38,14 +38,14 @@ def test_cancel_by_code_gives_both_doses_back(client, world, sessions_of):
     [cancelled] = bookings(sessions_of)
     assert cancelled.status == "cancelled"
     with transaction(sessions_of) as session:
-        first, second = world["pairs"]["home"][0]
+        first, second = ivr_world["pairs"]["home"][0]
         assert session.get(Slot, first).phone_taken == 0 and session.get(Slot, second).phone_taken == 0
         kinds = [n.kind for n in session.scalars(select(Notification).order_by(Notification.id))]
         assert kinds == ["confirmation", "cancellation"]
         assert ledger_problems(session) == []
 
 
-def test_rebook_by_code_moves_to_the_next_pair_and_keeps_the_code(client, world, sessions_of):
+def test_rebook_by_code_moves_to_the_next_pair_and_keeps_the_code(client, ivr_world, sessions_of):
     _booked(client)
     [done] = bookings(sessions_of)
     call = _to_my_appointment(client, done.code)
@@ -56,14 +56,15 @@ def test_rebook_by_code_moves_to_the_next_pair_and_keeps_the_code(client, world,
     assert "Ihr Termin ist verlegt" in heard and " ".join(done.code[:3]) in heard
     [moved] = bookings(sessions_of)
     assert moved.code == done.code and moved.status == "confirmed"
-    assert moved.first_slot_id == world["pairs"]["home"][1][0]
+    assert moved.first_slot_id == ivr_world["pairs"]["home"][1][0]
     with transaction(sessions_of) as session:
-        assert session.get(Slot, world["pairs"]["home"][0][0]).phone_taken == 0
-        assert session.get(Slot, world["pairs"]["home"][1][0]).phone_taken == 1
+        assert session.get(Slot, ivr_world["pairs"]["home"][0][0]).phone_taken == 0
+        assert session.get(Slot, ivr_world["pairs"]["home"][1][0]).phone_taken == 1
         assert ledger_problems(session) == []
 
 
-def test_wrong_birth_date_finds_nothing_and_a_mistyped_code_is_caught_by_its_check_digit(client, world, sessions_of):
+def test_wrong_birth_date_finds_nothing_and_a_mistyped_code_is_caught_by_its_check_digit(
+        client, ivr_world, sessions_of):
     _booked(client)
     [done] = bookings(sessions_of)
     call = _to_my_appointment(client, done.code, dob="04031938")

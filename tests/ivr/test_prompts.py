@@ -13,7 +13,7 @@ from ivr import flow
 from ivr.engine import values
 from ivr.inputs import parse_birth_date, say_birth, say_code, say_when
 from ivr.twiml import Turn, Urls, apology, render, wait_music
-from tests.ivr_support import new_call, sessions_of, world  # noqa: F401 - fixtures
+from tests.ivr.support import new_call
 
 IVR = Path(flow.__file__).parent
 SAMPLE = {"dob": "1938-03-03", "opens": "2021-04-06", "name": "Erna Schmidt", "place": "Bielefeld",
@@ -130,7 +130,7 @@ def test_birth_dates_from_keys_and_speech(keys, speech, expected):
     assert parse_birth_date(keys, speech, "de", date(2021, 4, 1)) == expected
 
 
-def test_spoken_yes_and_star_to_repeat_in_a_whole_call(client, world):
+def test_spoken_yes_and_star_to_repeat_in_a_whole_call(client, ivr_world):
     call = new_call(client)
     call.dial(), call.press("1"), call.press("1"), call.press("03031938")
     before = call.last.heard()
@@ -138,7 +138,7 @@ def test_spoken_yes_and_star_to_repeat_in_a_whole_call(client, world):
     assert "Postleitzahl" in call.say("Ja, das stimmt").heard()
 
 
-def test_two_failures_offer_a_person_and_try_again_returns(client, world):
+def test_two_failures_offer_a_person_and_try_again_returns(client, ivr_world):
     call = new_call(client)
     call.dial(), call.press("1")
     assert "nicht verstanden" in call.press("7").heard()

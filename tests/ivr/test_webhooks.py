@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
 from ivr.simulator import Call, flask_transport
-from tests.ivr_support import PUBLIC_URL, TOKEN, new_call, sessions_of, world  # noqa: F401 - fixtures
+from tests.ivr.support import PUBLIC_URL, TOKEN, new_call
 
 PARAMS = {"CallSid": "CA" + "1" * 32, "From": "+4915112345678", "To": "+4952155555555",
           "AccountSid": "AC" + "0" * 32, "CallStatus": "ringing"}
@@ -30,7 +30,7 @@ def test_forged_signature_gets_403(client):
         assert client.post(path, data=PARAMS, headers={"X-Twilio-Signature": forged}).status_code == 403
 
 
-def test_signature_of_the_public_url_validates_behind_a_tls_proxy(client, world):
+def test_signature_of_the_public_url_validates_behind_a_tls_proxy(client, ivr_world):
     """Twilio signs https://hotline.example.org/...; the app sees http://10.0.0.5:8000/... from the proxy."""
     signature = _sign(PUBLIC_URL + "/ivr/voice", PARAMS)
     response = client.post("/ivr/voice", data=PARAMS, base_url="http://10.0.0.5:8000",
@@ -42,7 +42,7 @@ def test_signature_of_the_public_url_validates_behind_a_tls_proxy(client, world)
                        headers={"X-Twilio-Signature": internal}).status_code == 403
 
 
-def test_signature_with_explicit_port_and_query_validates(client, world):
+def test_signature_with_explicit_port_and_query_validates(client, ivr_world):
     call = new_call(client)
     call.dial()
     action = call._action()  # /ivr/step?n=1&l=de: the query is part of the signed URL
@@ -70,7 +70,7 @@ def test_database_down_gets_an_apology_and_an_agent_not_a_500(pg_url):
     assert "Position 2" in wait.heard() and "nicht sicher sagen" in wait.heard()
 
 
-def test_a_failing_step_apologises_in_the_callers_language(client, world, monkeypatch):
+def test_a_failing_step_apologises_in_the_callers_language(client, ivr_world, monkeypatch):
     from ivr.steps import ACTIONS
 
     def broken(ctx, arg):
@@ -83,7 +83,7 @@ def test_a_failing_step_apologises_in_the_callers_language(client, world, monkey
     assert "technical problem" in answer.heard() and answer.find("Enqueue") is not None
 
 
-def test_stale_step_number_replays_the_current_answer(client, world):
+def test_stale_step_number_replays_the_current_answer(client, ivr_world):
     call = new_call(client)
     call.dial()
     first_action = call._action()
@@ -92,7 +92,7 @@ def test_stale_step_number_replays_the_current_answer(client, world):
     assert call.request(first_action, Digits="3").heard() == current  # a late copy of step 1 changes nothing
 
 
-def test_unknown_call_at_a_later_step_starts_at_the_main_menu(client, world):
+def test_unknown_call_at_a_later_step_starts_at_the_main_menu(client, ivr_world):
     call = new_call(client)
     answer = call.request("/ivr/step?n=7&l=en", Digits="5")
     assert "Main menu" in answer.heard()
@@ -105,7 +105,7 @@ keys = st.text(alphabet="0123456789*#", max_size=12)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(st.tuples(st.one_of(keys, junk, st.none()), st.one_of(junk, st.none())),
                       min_size=1, max_size=12))
-def test_fuzzed_digits_and_speech_never_give_a_5xx(client, world, steps):
+def test_fuzzed_digits_and_speech_never_give_a_5xx(client, ivr_world, steps):
     """A random walk through the tree with random keys and speech: always 200 and valid TwiML."""
     call = new_call(client)
     answer = call.dial()
@@ -119,7 +119,7 @@ def test_fuzzed_digits_and_speech_never_give_a_5xx(client, world, steps):
 
 
 @pytest.mark.parametrize("path", ["/ivr/voice", "/ivr/step?n=1&l=de", "/ivr/status", "/ivr/wait-key?l=de"])
-def test_odd_but_signed_requests_get_twiml(client, world, path):
+def test_odd_but_signed_requests_get_twiml(client, ivr_world, path):
     call = new_call(client)
     answer = call.request(path, Digits="\x00💉" * 50, SpeechResult="<Say>", QueuePosition="abc")
     assert answer.root.tag == "Response"
@@ -134,7 +134,7 @@ def test_validation_switched_off_is_explicit_and_warned_about(pg_url, caplog):
     assert app.test_client().post("/ivr/fallback", data=PARAMS).status_code == 200
 
 
-def test_interactive_simulator_reads_keys_from_the_terminal(client, world):
+def test_interactive_simulator_reads_keys_from_the_terminal(client, ivr_world):
     from ivr.simulator import interactive
 
     call = new_call(client)

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-import pytest
 from twilio.request_validator import RequestValidator
 
 from shared_db.messages import outbox
 from shared_db.models import Booking, Notification
-from tests.jobs_helpers import booked
+from tests.builders import booked
 
 PUBLIC = "https://hotline.example.org"
 
@@ -17,16 +16,6 @@ def _post(client, path: str, form: dict, query: dict | None = None, token: str =
     url = path + ("?" + urlencode(query) if query else "")
     signature = RequestValidator(token).compute_signature(PUBLIC + url, form)
     return client.post(url, data=form, headers={"X-Twilio-Signature": signature})
-
-
-@pytest.fixture
-def sent(app, pg_sessions):
-    """A confirmation SMS the worker handed to Twilio."""
-    with pg_sessions.begin() as session:
-        row = outbox.announce_booking(session, booked(session), "confirmation")
-        outbox.claim(session, row.id)
-        outbox.mark_sent(session, row.id, "SM" + "1" * 32)
-        return row.id
 
 
 def _status(pg_sessions, nid):

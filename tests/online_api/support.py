@@ -1,13 +1,14 @@
-"""Fixtures and builders for the online API tests (imported by tests/test_api_*.py)."""
+"""Builders and helpers for the online API tests (the `api_world` fixture is in tests/online_api/conftest.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
+from hotline import config as hotline_config
+from hotline import create_app
 from shared_db.access.api_clients import create_client
 from shared_db.models import CampaignWindow, Invitation, PriorityGroup, Slot
 from shared_db.ledger.slots import new_slot
@@ -35,7 +36,7 @@ def years_ago(years: int, days: int = 30) -> date:
 
 
 @dataclass
-class World:
+class ApiWorld:
     """What the API tests book against; ids only, so it outlives its session."""
 
     key: str
@@ -57,7 +58,7 @@ def first_second(session, centre, vaccine, days: int, phone: int = 2, online: in
     return first, second
 
 
-def build_world(sessions) -> World:
+def build_api_world(sessions) -> ApiWorld:
     """Two centres, BNT pairs, a J&J slot, group 1 open today, group 2 in a week, one API client."""
     with sessions.begin() as s:
         bnt, jj = b.vaccine(s, "BNT"), b.vaccine(s, "JJ")
@@ -74,17 +75,12 @@ def build_world(sessions) -> World:
         s.add(Invitation(facility="Pflegeheim Sonnenhof", group_id=groups[1].id, code="4711"))
         client, key = create_client(s, "portal")
         s.flush()
-        return World(key, client.id, home.id, neighbour.id, first.id, second.id, soon_first.id, soon_second.id,
+        return ApiWorld(key, client.id, home.id, neighbour.id, first.id, second.id, soon_first.id, soon_second.id,
                      jj_slot.id)
 
 
-@pytest.fixture
-def world(pg_sessions) -> World:
-    return build_world(pg_sessions)
-
-
-def headers(world: World, **extra) -> dict:
-    return {"X-API-Key": world.key, **extra}
+def headers(api_world: ApiWorld, **extra) -> dict:
+    return {"X-API-Key": api_world.key, **extra}
 
 
 def person(name: str = "Erna Schmidt", age: int = 84, **extra) -> dict:
@@ -101,18 +97,24 @@ def assert_problem(resp, status: int, code: str) -> dict:
     return body
 
 
-def hold(client, world: World, first_id: int | None = None, second_id: int | None = None, **kw):
-    payload = {"first_slot_id": first_id or world.first_id}
+def hold(client, api_world: ApiWorld, first_id: int | None = None, second_id: int | None = None, **kw):
+    payload = {"first_slot_id": first_id or api_world.first_id}
     if second_id is not None:
         payload["second_slot_id"] = second_id
-    return client.post("/api/v1/holds", json=payload, headers=headers(world, **kw))
+    return client.post("/api/v1/holds", json=payload, headers=headers(api_world, **kw))
 
 
-def book(client, world: World, first_id: int | None = None, who: dict | None = None) -> dict:
+def book_online(client, api_world: ApiWorld, first_id: int | None = None, who: dict | None = None) -> dict:
     """Hold and confirm; returns the booking document."""
-    held = hold(client, world, first_id)
+    held = hold(client, api_world, first_id)
     assert held.status_code == 201, held.get_json()
     done = client.post(f"/api/v1/holds/{held.get_json()['hold_id']}/confirm", json=who or person(),
-                       headers=headers(world))
+                       headers=headers(api_world))
     assert done.status_code == 201, done.get_json()
     return done.get_json()
+
+
+def make_client(pg_url: str, **overrides):
+    """An app on the test database with these settings, and its test client."""
+    app = create_app(hotline_config.TestConfig(pg_url, **overrides))
+    return app, app.test_client()

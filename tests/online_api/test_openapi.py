@@ -16,9 +16,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from hotline import config as hotline_config
-from hotline import create_app
-from tests.api_support import build_world
+
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance, negative_data_rejection, ignored_auth]
@@ -48,22 +46,6 @@ def test_every_problem_code_is_documented(client):
     assert set(document["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]) == set(CODES)
 
 
-@pytest.fixture
-def fuzz_target(pg_url, pg_sessions):
-    """An app with generous rate limits, demo-like data and a key for Schemathesis."""
-    app = create_app(hotline_config.TestConfig(pg_url, API_RATE_LIMIT_CLIENT="100000/minute",
-                                               API_RATE_LIMIT_END_USER="100000/minute"))
-    world = build_world(pg_sessions)
-    yield app, world
-    app.extensions["services.db"].engine.dispose()
-
-
-@pytest.fixture
-def api_schema(fuzz_target):
-    app, _ = fuzz_target
-    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-
-
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
@@ -72,5 +54,5 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @settings(max_examples=30, derandomize=True, database=None, deadline=None,
           suppress_health_check=list(HealthCheck))
 def test_schemathesis_no_5xx_and_responses_match_the_document(case, fuzz_target):
-    _, world = fuzz_target
-    case.call_and_validate(headers={"X-API-Key": world.key}, checks=CHECKS)
+    _, api_world = fuzz_target
+    case.call_and_validate(headers={"X-API-Key": api_world.key}, checks=CHECKS)

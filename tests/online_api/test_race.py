@@ -15,16 +15,15 @@ from sqlalchemy import func, select
 
 from ivr.simulator import Call, CallError, flask_transport
 from shared_db import ledger
-from shared_db.access.api_clients import create_client
 from shared_db.ledger.checks import ledger_problems
 from shared_db.errors import LedgerError
-from shared_db.models import Booking, CampaignWindow, Centre, PriorityGroup, Slot
+from shared_db.models import Booking, Centre, Slot
 from shared_db.people import PersonDetails
 from shared_db.ledger.slots import new_slot
 from shared_db.types import utcnow
 from tests import builders as b
-from tests.api_support import at, person, world  # noqa: F401 - fixtures
-from tests.ivr_support import PUBLIC_URL, TOKEN, book, to_offer
+from tests.ivr.support import PUBLIC_URL, TOKEN, take_offer, to_offer
+from tests.online_api.support import at, person
 
 FIRST_NAMES = ("Anna", "Bernd", "Clara", "Dieter", "Elke", "Frank", "Gisela", "Heinz", "Ilse", "Jürgen")
 LAST_NAMES = ("Becker", "Schulz", "Wagner", "Hoffmann", "Koch", "Richter", "Klein", "Wolf", "Neumann", "Schröder")
@@ -66,7 +65,7 @@ def phone_booking_via_ivr(app, i: int) -> str:
     call = Call(flask_transport(app.test_client()), PUBLIC_URL, TOKEN, from_number=f"+49151123457{i % 100:02d}")
     try:
         to_offer(call, dob="03031938", postcode="33602")
-        book(call, name=caller_name(i))
+        take_offer(call, name=caller_name(i))
     except CallError:
         return "not_booked"
     return "booked" if "Ihr Termin ist gebucht" in call.last.heard() else "not_booked"
@@ -112,27 +111,14 @@ def pools_of(pg_sessions, slot_id: int, channel: str) -> list[str]:
             Booking.first_slot_id == slot_id, Booking.channel == channel, Booking.status == "confirmed")))
 
 
-@pytest.fixture
-def keys(pg_sessions) -> list[str]:
-    """Only the race's slots at the caller's centre (so the IVR offers them), and two portal clients."""
-    with pg_sessions.begin() as s:
-        _, first_key = create_client(s, "portal")
-        _, second_key = create_client(s, "second portal")
-        b.vaccine(s)  # reference data: vaccines and priority groups
-        b.centre(s, "Impfzentrum Bielefeld", "Bielefeld", postcodes=("33602",))
-        group_1 = s.scalar(select(PriorityGroup.id).where(PriorityGroup.number == 1))
-        s.add(CampaignWindow(group_id=group_1, opens_on=at(-1).date(), channels="phone,online,agent"))
-    return [first_key, second_key]
-
-
 PHONE_SIDES = pytest.mark.parametrize("phone_side", ["ivr", "ledger"])
 
 
 @PHONE_SIDES
-def test_cross_channel_race_before_release(app, keys, pg_sessions, phone_side):
+def test_cross_channel_race_before_release(app, portal_keys, pg_sessions, phone_side):
     """Before release: online takes only the online pool; phone places left over stay the phone's."""
     first_id, second_id = make_pair(pg_sessions, days=6, phone=6, online=3, second_online=3)
-    outcomes = race(app, keys, pg_sessions, first_id, second_id, online=12, phone=4, phone_side=phone_side)
+    outcomes = race(app, portal_keys, pg_sessions, first_id, second_id, online=12, phone=4, phone_side=phone_side)
     online_ok = sum(1 for ch, r in outcomes if ch == "online" and r == "booked")
     phone_ok = sum(1 for ch, r in outcomes if ch == "phone" and r == "booked")
     assert (online_ok, phone_ok) == (3, 4), outcomes
@@ -145,10 +131,10 @@ def test_cross_channel_race_before_release(app, keys, pg_sessions, phone_side):
 
 
 @PHONE_SIDES
-def test_cross_channel_race_after_release(app, keys, pg_sessions, phone_side):
+def test_cross_channel_race_after_release(app, portal_keys, pg_sessions, phone_side):
     """After release: online may take what the phone channel left; nothing goes over capacity."""
     first_id, second_id = make_pair(pg_sessions, days=1, phone=4, online=2, second_online=8)
-    outcomes = race(app, keys, pg_sessions, first_id, second_id, online=12, phone=2, phone_side=phone_side)
+    outcomes = race(app, portal_keys, pg_sessions, first_id, second_id, online=12, phone=2, phone_side=phone_side)
     online_ok = sum(1 for ch, r in outcomes if ch == "online" and r == "booked")
     phone_ok = sum(1 for ch, r in outcomes if ch == "phone" and r == "booked")
     assert online_ok + phone_ok == 6, outcomes
@@ -160,11 +146,11 @@ def test_cross_channel_race_after_release(app, keys, pg_sessions, phone_side):
         assert ledger_problems(s) == []
 
 
-def test_same_idempotency_key_racing_makes_one_hold(app, world, pg_sessions):
+def test_same_idempotency_key_racing_makes_one_hold(app, api_world, pg_sessions):
     def attempt(_):
         start.wait()
-        return app.test_client().post("/api/v1/holds", json={"first_slot_id": world.first_id},
-                                      headers={"X-API-Key": world.key, "Idempotency-Key": "race-1"})
+        return app.test_client().post("/api/v1/holds", json={"first_slot_id": api_world.first_id},
+                                      headers={"X-API-Key": api_world.key, "Idempotency-Key": "race-1"})
 
     start = threading.Barrier(8)
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -174,18 +160,18 @@ def test_same_idempotency_key_racing_makes_one_hold(app, world, pg_sessions):
     assert sum(1 for a in answers if a.headers.get("Idempotent-Replayed") == "true") == 7
     with pg_sessions.begin() as s:
         assert s.scalar(select(func.count(Booking.id))) == 1
-        assert s.get(Slot, world.first_id).online_taken == 1
+        assert s.get(Slot, api_world.first_id).online_taken == 1
         assert ledger_problems(s) == []
 
 
-def test_same_idempotency_key_racing_confirms_once(app, world, pg_sessions):
-    hold_id = app.test_client().post("/api/v1/holds", json={"first_slot_id": world.first_id},
-                                     headers={"X-API-Key": world.key}).get_json()["hold_id"]
+def test_same_idempotency_key_racing_confirms_once(app, api_world, pg_sessions):
+    hold_id = app.test_client().post("/api/v1/holds", json={"first_slot_id": api_world.first_id},
+                                     headers={"X-API-Key": api_world.key}).get_json()["hold_id"]
 
     def attempt(_):
         start.wait()
         return app.test_client().post(f"/api/v1/holds/{hold_id}/confirm", json=person(),
-                                      headers={"X-API-Key": world.key, "Idempotency-Key": "confirm-race"})
+                                      headers={"X-API-Key": api_world.key, "Idempotency-Key": "confirm-race"})
 
     start = threading.Barrier(6)
     with ThreadPoolExecutor(max_workers=6) as pool:
@@ -197,7 +183,7 @@ def test_same_idempotency_key_racing_confirms_once(app, world, pg_sessions):
         assert s.scalar(select(func.count()).select_from(Booking).where(Booking.person_id.isnot(None))) == 1
 
 
-def test_release_time_is_the_boundary(app, world, pg_sessions):
+def test_release_time_is_the_boundary(app, api_world, pg_sessions):
     """A slot whose release is a minute away is still closed to online phone places."""
     first_id, second_id = make_pair(pg_sessions, days=2, phone=2, online=0, second_online=2, gap=25)
     with pg_sessions.begin() as s:
@@ -206,5 +192,5 @@ def test_release_time_is_the_boundary(app, world, pg_sessions):
         slot.phone_release_at = slot.starts_at - timedelta(hours=48)
     client = app.test_client()
     resp = client.post("/api/v1/holds", json={"first_slot_id": first_id, "second_slot_id": second_id},
-                       headers={"X-API-Key": world.key})
+                       headers={"X-API-Key": api_world.key})
     assert resp.status_code == 409 and resp.get_json()["code"] == "slot_gone"

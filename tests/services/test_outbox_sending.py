@@ -12,7 +12,8 @@ from services.jobs import sending
 from shared_db.messages import outbox
 from shared_db.models import Notification
 from shared_db.types import utcnow
-from tests.jobs_helpers import booked, jobs, use_database  # noqa: F401 - jobs is a fixture
+from tests.builders import booked
+from tests.services.support import use_database
 
 
 def _announce(sessions, kind="confirmation", **kwargs) -> int:

@@ -12,7 +12,8 @@ from shared_db.models import Booking, FreedCapacity, Notification, PurgeRecord, 
 from shared_db.errors import SlotUnavailable
 from shared_db.types import utcnow
 from tests import builders
-from tests.jobs_helpers import booked, jobs, use_database  # noqa: F401 - jobs is a fixture
+from tests.builders import booked
+from tests.services.support import use_database
 
 
 def _kinds(sessions) -> list[tuple[int, str, str]]:

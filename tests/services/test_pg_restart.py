@@ -7,36 +7,9 @@ from __future__ import annotations
 import pytest
 
 import voice_prompts as vp
-from shared_db.session import migrate, transaction
-from tests.conftest import unavailable
-from tests.fault_support import OwnPostgres
-from tests.ivr_support import build_world, new_call
+from tests.ivr.support import new_call
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def own_pg():
-    try:
-        pg = OwnPostgres()
-        pg.start()
-    except Exception as exc:  # noqa: BLE001
-        unavailable("a throwaway PostgreSQL cluster (initdb/pg_ctl)", exc)
-    yield pg
-    pg.destroy()
-
-
-@pytest.fixture
-def restart_app(own_pg):
-    from hotline import create_app
-    from hotline.config import TestConfig
-
-    migrate(own_pg.url)
-    app = create_app(TestConfig(own_pg.url))
-    with transaction(app.extensions["services.db"].sessions) as session:
-        build_world(session)
-    yield app
-    app.extensions["services.db"].engine.dispose()
 
 
 def test_ivr_apologises_while_postgres_is_down_and_recovers_without_restart(restart_app, own_pg):

@@ -3,15 +3,6 @@ import pytest
 from sqlalchemy import text
 
 from services import queueing
-from shared_db.session import make_engine, make_sessionmaker
-
-
-@pytest.fixture
-def inline_sessions(monkeypatch):
-    monkeypatch.setitem(queueing._state, "queue", None)  # in-process mode
-    engine = make_engine("sqlite://")
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 def test_job_runs_after_commit(inline_sessions):

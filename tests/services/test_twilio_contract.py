@@ -1,8 +1,6 @@
 """Every REST request the notifier makes, checked against Twilio's OpenAPI document by Prism."""
 from __future__ import annotations
 
-import os
-import signal
 from datetime import timedelta
 
 import pytest
@@ -11,18 +9,9 @@ from twilio.rest import Client
 from services.jobs import notifier as notifiers
 from shared_db.models import Notification
 from shared_db.types import utcnow
-from tests.twilio_mock import ACCOUNT_SID, start_prism, twilio_openapi
+from tests.twilio_mock import ACCOUNT_SID
 
 PUBLIC = "https://hotline.example.org"
-
-
-@pytest.fixture(scope="session")
-def prism_url(tmp_path_factory):
-    """Prism mocking Twilio from the pinned npm package's document (takes ~15 s: once per session)."""
-    proc, url = start_prism(twilio_openapi(), tmp_path_factory.mktemp("prism") / "prism.log")
-    yield url
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=10)
 
 
 def _notifier(url: str, account_sid: str = ACCOUNT_SID) -> notifiers.TwilioNotifier:

@@ -1,10 +1,10 @@
-"""API keys: shown once, stored only as a hash, found by prefix, revocable; and the `hotline api-keys` commands."""
+"""API keys: shown once, stored only as a hash, found by prefix, revocable (the `hotline api-keys` commands
+are tested in tests/hotline/test_cli.py)."""
 from __future__ import annotations
 
 import hashlib
 
 import pytest
-from sqlalchemy import select
 
 from shared_db.access.api_clients import authenticate, create_client, list_clients, revoke
 from shared_db.errors import InvalidInput
@@ -52,23 +52,3 @@ def test_names_are_unique_and_keys_differ(sessions):
             create_client(s, "  ")
         assert [c.name for c in list_clients(s)] == ["a", "b"]
 
-
-def test_cli_add_list_revoke(app, pg_sessions):
-    from hotline.cli import api_keys_add, api_keys_list, api_keys_revoke
-
-    runner = app.test_cli_runner()
-    added = runner.invoke(api_keys_add, ["Landesportal"])
-    assert added.exit_code == 0, added.output
-    key = added.output.strip().splitlines()[-1]
-    with pg_sessions.begin() as s:
-        assert authenticate(s, key).name == "Landesportal"
-        prefix = s.scalar(select(ApiClient.key_prefix))
-    listed = runner.invoke(api_keys_list, [])
-    assert prefix in listed.output and "active" in listed.output and key not in listed.output
-    assert runner.invoke(api_keys_add, ["Landesportal"]).exit_code != 0
-    revoked = runner.invoke(api_keys_revoke, ["Landesportal"])
-    assert revoked.exit_code == 0 and "revoked" in revoked.output
-    assert "revoked" in runner.invoke(api_keys_list, []).output
-    with pg_sessions.begin() as s:
-        assert authenticate(s, key) is None
-    assert runner.invoke(api_keys_revoke, ["nobody"]).exit_code != 0

@@ -14,8 +14,8 @@ from shared_db.errors import (
 from shared_db.models import AuditEntry, Booking, Centre, FreedCapacity, Slot
 from shared_db.ledger.pairing import find_offers
 from tests import builders as b
+from tests.shared_db.ledger.support import DAY
 
-DAY = b.NOW.date() + timedelta(days=10)  # well before the 48 h phone release
 CALLER = "+4915112345678"
 
 
@@ -30,16 +30,6 @@ def counters(sessions, slot_id):
         return slot.phone_taken, slot.online_taken
 
 
-@pytest.fixture
-def setup(sessions):
-    """A centre with one BioNTech pair (2 phone + 8 online places each)."""
-    with sessions.begin() as s:
-        v, c = b.vaccine(s), None
-        c = b.centre(s)
-        first, second = b.pair(s, c, v, DAY)
-        return {"centre": c.id, "first": first, "second": second, "vaccine": v.id}
-
-
 def assert_consistent(sessions):
     with sessions.begin() as s:
         assert ledger_problems(s) == []
@@ -48,60 +38,60 @@ def assert_consistent(sessions):
 # --------------------------------------------------------------------------- 1 + 2: pools and channels
 
 
-def test_phone_channel_takes_only_phone_places_and_never_overbooks(sessions, setup):
+def test_phone_channel_takes_only_phone_places_and_never_overbooks(sessions, bnt_pair):
     with sessions.begin() as s:
         for _ in range(2):
-            hold(s, setup["first"], setup["second"], "phone", caller=None)
+            hold(s, bnt_pair["first"], bnt_pair["second"], "phone", caller=None)
     with pytest.raises(SlotUnavailable), sessions.begin() as s:
-        hold(s, setup["first"], setup["second"], "phone", caller=None)
-    assert counters(sessions, setup["first"].id) == (2, 0)
+        hold(s, bnt_pair["first"], bnt_pair["second"], "phone", caller=None)
+    assert counters(sessions, bnt_pair["first"].id) == (2, 0)
     assert_consistent(sessions)
 
 
-def test_online_channel_cannot_take_phone_places_before_release(sessions, setup):
+def test_online_channel_cannot_take_phone_places_before_release(sessions, bnt_pair):
     with sessions.begin() as s:
         for _ in range(8):
-            hold(s, setup["first"], setup["second"], "online", caller=None)
+            hold(s, bnt_pair["first"], bnt_pair["second"], "online", caller=None)
     with pytest.raises(SlotUnavailable), sessions.begin() as s:
-        hold(s, setup["first"], setup["second"], "online", caller=None)
-    assert counters(sessions, setup["first"].id) == (0, 8)
+        hold(s, bnt_pair["first"], bnt_pair["second"], "online", caller=None)
+    assert counters(sessions, bnt_pair["first"].id) == (0, 8)
 
 
-def test_online_channel_takes_unused_phone_places_after_release(sessions, setup):
+def test_online_channel_takes_unused_phone_places_after_release(sessions, bnt_pair):
     after_release = b.local(DAY - timedelta(days=1), 11)  # less than 48 h before the first dose
     with sessions.begin() as s:
-        s.get(Slot, setup["second"].id).phone_release_at = after_release  # second dose released too
+        s.get(Slot, bnt_pair["second"].id).phone_release_at = after_release  # second dose released too
         for _ in range(10):
-            hold(s, setup["first"], setup["second"], "online", now=after_release, caller=None)
-    assert counters(sessions, setup["first"].id) == (2, 8)
+            hold(s, bnt_pair["first"], bnt_pair["second"], "online", now=after_release, caller=None)
+    assert counters(sessions, bnt_pair["first"].id) == (2, 8)
     with pytest.raises(SlotUnavailable), sessions.begin() as s:
-        hold(s, setup["first"], setup["second"], "online", now=after_release, caller=None)
+        hold(s, bnt_pair["first"], bnt_pair["second"], "online", now=after_release, caller=None)
     assert_consistent(sessions)
 
 
-def test_agent_takes_any_free_place_and_is_recorded_as_agent(sessions, setup):
+def test_agent_takes_any_free_place_and_is_recorded_as_agent(sessions, bnt_pair):
     with sessions.begin() as s:
-        held = [hold(s, setup["first"], setup["second"], "agent", caller=None) for _ in range(10)]
+        held = [hold(s, bnt_pair["first"], bnt_pair["second"], "agent", caller=None) for _ in range(10)]
         assert {h.channel for h in held} == {"agent"}
         assert sorted(h.first_pool for h in held) == ["online"] * 8 + ["phone"] * 2
-    assert counters(sessions, setup["first"].id) == (2, 8)
+    assert counters(sessions, bnt_pair["first"].id) == (2, 8)
 
 
-def test_past_slots_cannot_be_booked(sessions, setup):
+def test_past_slots_cannot_be_booked(sessions, bnt_pair):
     later = b.local(DAY, 12)
     with pytest.raises(SlotUnavailable), sessions.begin() as s:
-        hold(s, setup["first"], setup["second"], "agent", now=later)
+        hold(s, bnt_pair["first"], bnt_pair["second"], "agent", now=later)
 
 
 # --------------------------------------------------------------------------- 3: paired doses
 
 
-def test_pair_takes_both_doses_or_neither(sessions, setup):
+def test_pair_takes_both_doses_or_neither(sessions, bnt_pair):
     with sessions.begin() as s:
-        s.get(Slot, setup["second"].id).phone_capacity = 0  # second dose has no phone place
+        s.get(Slot, bnt_pair["second"].id).phone_capacity = 0  # second dose has no phone place
     with pytest.raises(SlotUnavailable), sessions.begin() as s:
-        hold(s, setup["first"], setup["second"], "phone")
-    assert counters(sessions, setup["first"].id) == (0, 0)
+        hold(s, bnt_pair["first"], bnt_pair["second"], "phone")
+    assert counters(sessions, bnt_pair["first"].id) == (0, 0)
 
 
 @pytest.mark.parametrize("gap, ok", [(20, False), (21, True), (42, True), (43, False)])
@@ -131,13 +121,13 @@ def test_interval_across_the_dst_change(sessions):
                      now=b.local(date(2021, 3, 1)))
 
 
-def test_pair_must_be_same_centre_and_vaccine(sessions, setup):
+def test_pair_must_be_same_centre_and_vaccine(sessions, bnt_pair):
     with sessions.begin() as s:
         other = b.centre(s, name="Anderes Zentrum")
         v = b.vaccine(s)
         wrong = b.slot(s, other, v, b.local(DAY + timedelta(days=25)), "second")
         with pytest.raises(InvalidInput):
-            booking.hold(s, first_slot_id=setup["first"].id, second_slot_id=wrong.id, channel="phone",
+            booking.hold(s, first_slot_id=bnt_pair["first"].id, second_slot_id=wrong.id, channel="phone",
                          actor="t", now=b.NOW)
 
 
@@ -168,9 +158,9 @@ def test_offers_only_first_doses_with_a_bookable_second(sessions):
 # --------------------------------------------------------------------------- 4: holds
 
 
-def test_confirm_turns_a_hold_into_a_booking_and_is_idempotent(sessions, setup):
+def test_confirm_turns_a_hold_into_a_booking_and_is_idempotent(sessions, bnt_pair):
     with sessions.begin() as s:
-        held = hold(s, setup["first"], setup["second"])
+        held = hold(s, bnt_pair["first"], bnt_pair["second"])
     for _ in range(2):
         with sessions.begin() as s:
             done = booking.confirm(s, held.id, details=b.details(), actor="call:CA1", now=b.NOW)
@@ -178,139 +168,139 @@ def test_confirm_turns_a_hold_into_a_booking_and_is_idempotent(sessions, setup):
     with sessions.begin() as s:
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.entity == "booking", AuditEntry.action == "confirmed")) == 1
-    assert counters(sessions, setup["first"].id) == (1, 0)
+    assert counters(sessions, bnt_pair["first"].id) == (1, 0)
 
 
-def test_confirm_after_the_hold_lapsed_is_refused(sessions, setup):
+def test_confirm_after_the_hold_lapsed_is_refused(sessions, bnt_pair):
     with sessions.begin() as s:
-        held = hold(s, setup["first"], setup["second"], hold_seconds=180)
+        held = hold(s, bnt_pair["first"], bnt_pair["second"], hold_seconds=180)
     with pytest.raises(HoldExpired), sessions.begin() as s:
         booking.confirm(s, held.id, details=b.details(), actor="t", now=b.NOW + timedelta(seconds=181))
 
 
-def test_sweep_gives_lapsed_holds_back(sessions, setup):
+def test_sweep_gives_lapsed_holds_back(sessions, bnt_pair):
     with sessions.begin() as s:
-        hold(s, setup["first"], setup["second"], hold_seconds=60)
-        hold(s, setup["first"], setup["second"], hold_seconds=600)
+        hold(s, bnt_pair["first"], bnt_pair["second"], hold_seconds=60)
+        hold(s, bnt_pair["first"], bnt_pair["second"], hold_seconds=600)
     with sessions.begin() as s:
         assert booking.release_expired_holds(s, b.NOW + timedelta(seconds=61)) == 1
-    assert counters(sessions, setup["first"].id) == (1, 0)
-    assert counters(sessions, setup["second"].id) == (1, 0)
+    assert counters(sessions, bnt_pair["first"].id) == (1, 0)
+    assert counters(sessions, bnt_pair["second"].id) == (1, 0)
     assert_consistent(sessions)
 
 
-def test_lapsed_hold_is_given_back_lazily_when_its_slot_is_wanted(sessions, setup):
+def test_lapsed_hold_is_given_back_lazily_when_its_slot_is_wanted(sessions, bnt_pair):
     with sessions.begin() as s:
         for _ in range(2):
-            hold(s, setup["first"], setup["second"], hold_seconds=60, caller=None)
+            hold(s, bnt_pair["first"], bnt_pair["second"], hold_seconds=60, caller=None)
     later = b.NOW + timedelta(minutes=5)
     with sessions.begin() as s:
-        hold(s, setup["first"], setup["second"], now=later, caller=None)
+        hold(s, bnt_pair["first"], bnt_pair["second"], now=later, caller=None)
     with sessions.begin() as s:
         statuses = sorted(s.scalars(select(Booking.status)))
         assert statuses == ["expired", "expired", "held"]
     assert_consistent(sessions)
 
 
-def test_cancel_is_idempotent(sessions, setup):
+def test_cancel_is_idempotent(sessions, bnt_pair):
     with sessions.begin() as s:
-        done = booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+        done = booking.book(s, first_slot_id=bnt_pair["first"].id, second_slot_id=bnt_pair["second"].id,
                             details=b.details(), channel="phone", actor="t", now=b.NOW)
     for _ in range(2):
         with sessions.begin() as s:
             booking.cancel(s, done.id, actor="agent:1", reason="Anruf", now=b.NOW)
-    assert counters(sessions, setup["first"].id) == (0, 0)
+    assert counters(sessions, bnt_pair["first"].id) == (0, 0)
     assert_consistent(sessions)
 
 
 # --------------------------------------------------------------------------- 5: cancel and rebook
 
 
-def test_cancel_gives_both_places_back_and_records_them_for_refilling(sessions, setup):
+def test_cancel_gives_both_places_back_and_records_them_for_refilling(sessions, bnt_pair):
     with sessions.begin() as s:
-        done = booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+        done = booking.book(s, first_slot_id=bnt_pair["first"].id, second_slot_id=bnt_pair["second"].id,
                             details=b.details(), channel="phone", actor="t", now=b.NOW)
         booking.cancel(s, done.id, actor="agent:1", reason="verzogen", now=b.NOW)
         freed = s.scalars(select(FreedCapacity)).all()
         assert sorted((f.slot_id, f.pool, f.reason) for f in freed) == sorted(
-            [(setup["first"].id, "phone", "cancellation"), (setup["second"].id, "phone", "cancellation")])
-    assert counters(sessions, setup["second"].id) == (0, 0)
+            [(bnt_pair["first"].id, "phone", "cancellation"), (bnt_pair["second"].id, "phone", "cancellation")])
+    assert counters(sessions, bnt_pair["second"].id) == (0, 0)
 
 
-def test_cancel_only_the_second_dose(sessions, setup):
+def test_cancel_only_the_second_dose(sessions, bnt_pair):
     with sessions.begin() as s:
-        done = booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+        done = booking.book(s, first_slot_id=bnt_pair["first"].id, second_slot_id=bnt_pair["second"].id,
                             details=b.details(), channel="phone", actor="t", now=b.NOW)
         booking.cancel(s, done.id, actor="agent:1", reason="Zweitimpfung woanders", second_dose_only=True)
         assert done.status == "confirmed" and done.second_slot_id is None
-    assert counters(sessions, setup["first"].id) == (1, 0)
-    assert counters(sessions, setup["second"].id) == (0, 0)
+    assert counters(sessions, bnt_pair["first"].id) == (1, 0)
+    assert counters(sessions, bnt_pair["second"].id) == (0, 0)
     assert_consistent(sessions)
 
 
-def test_rebook_takes_the_new_places_before_giving_back_the_old(sessions, setup):
+def test_rebook_takes_the_new_places_before_giving_back_the_old(sessions, bnt_pair):
     with sessions.begin() as s:
-        v, c = b.vaccine(s), s.get(Centre, setup["centre"])
+        v, c = b.vaccine(s), s.get(Centre, bnt_pair["centre"])
         new_first, new_second = b.pair(s, c, v, DAY - timedelta(days=3), phone=1, online=0)
-        done = booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+        done = booking.book(s, first_slot_id=bnt_pair["first"].id, second_slot_id=bnt_pair["second"].id,
                             details=b.details(), channel="phone", actor="t", now=b.NOW)
         booking.rebook(s, done.id, first_slot_id=new_first.id, second_slot_id=new_second.id,
                        actor="agent:2", channel="agent", now=b.NOW)
         assert done.first_slot_id == new_first.id
-    assert counters(sessions, setup["first"].id) == (0, 0)
+    assert counters(sessions, bnt_pair["first"].id) == (0, 0)
     assert counters(sessions, new_first.id) == (1, 0)
     assert_consistent(sessions)
 
 
-def test_rebook_into_a_full_slot_keeps_the_old_booking(sessions, setup):
+def test_rebook_into_a_full_slot_keeps_the_old_booking(sessions, bnt_pair):
     with sessions.begin() as s:
-        v, c = b.vaccine(s), s.get(Centre, setup["centre"])
+        v, c = b.vaccine(s), s.get(Centre, bnt_pair["centre"])
         full_first, full_second = b.pair(s, c, v, DAY - timedelta(days=3), phone=0, online=0)
-        done = booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+        done = booking.book(s, first_slot_id=bnt_pair["first"].id, second_slot_id=bnt_pair["second"].id,
                             details=b.details(), channel="phone", actor="t", now=b.NOW)
     with pytest.raises(SlotUnavailable), sessions.begin() as s:
         booking.rebook(s, done.id, first_slot_id=full_first.id, second_slot_id=full_second.id,
                        actor="agent:2", channel="agent", now=b.NOW)
     with sessions.begin() as s:
-        assert s.get(Booking, done.id).first_slot_id == setup["first"].id
-    assert counters(sessions, setup["first"].id) == (1, 0)
+        assert s.get(Booking, done.id).first_slot_id == bnt_pair["first"].id
+    assert counters(sessions, bnt_pair["first"].id) == (1, 0)
 
 
-def test_a_cancelled_booking_cannot_be_rebooked(sessions, setup):
+def test_a_cancelled_booking_cannot_be_rebooked(sessions, bnt_pair):
     with sessions.begin() as s:
-        done = booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+        done = booking.book(s, first_slot_id=bnt_pair["first"].id, second_slot_id=bnt_pair["second"].id,
                             details=b.details(), channel="phone", actor="t", now=b.NOW)
         booking.cancel(s, done.id, actor="t", reason="x")
         with pytest.raises(InvalidTransition):
-            booking.rebook(s, done.id, first_slot_id=setup["first"].id, second_slot_id=None,
+            booking.rebook(s, done.id, first_slot_id=bnt_pair["first"].id, second_slot_id=None,
                            actor="t", channel="agent", now=b.NOW)
 
 
 # --------------------------------------------------------------------------- 6: anti-phantom limits
 
 
-def test_one_active_booking_per_person_with_normalised_name(sessions, setup):
+def test_one_active_booking_per_person_with_normalised_name(sessions, bnt_pair):
     with sessions.begin() as s:
-        booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+        booking.book(s, first_slot_id=bnt_pair["first"].id, second_slot_id=bnt_pair["second"].id,
                      details=b.details(name="Jürgen Müller"), channel="phone", actor="t", now=b.NOW, caller_number=None)
     with pytest.raises(PersonAlreadyBooked) as err, sessions.begin() as s:
-        booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+        booking.book(s, first_slot_id=bnt_pair["first"].id, second_slot_id=bnt_pair["second"].id,
                      details=b.details(name="  MUELLER,  juergen "), channel="online", actor="t", now=b.NOW)
     assert err.value.code == "already_booked" and err.value.booking_code
 
 
-def test_at_most_three_people_per_calling_number_in_24_hours(sessions, setup):
+def test_at_most_three_people_per_calling_number_in_24_hours(sessions, bnt_pair):
     names = ["Anna Alt", "Bernd Alt", "Clara Alt", "Dieter Alt"]
     for name in names[:3]:
         with sessions.begin() as s:
-            booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+            booking.book(s, first_slot_id=bnt_pair["first"].id, second_slot_id=bnt_pair["second"].id,
                          details=b.details(name=name), channel="agent", actor="t", now=b.NOW, caller_number=CALLER)
     with pytest.raises(CallerLimitReached) as err, sessions.begin() as s:
-        booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+        booking.book(s, first_slot_id=bnt_pair["first"].id, second_slot_id=bnt_pair["second"].id,
                      details=b.details(name=names[3]), channel="agent", actor="t", now=b.NOW, caller_number=CALLER)
     assert err.value.code == "number_limit" and err.value.limit == 3
     with sessions.begin() as s:  # a day later the number may book again
-        booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+        booking.book(s, first_slot_id=bnt_pair["first"].id, second_slot_id=bnt_pair["second"].id,
                      details=b.details(name=names[3]), channel="agent", actor="t",
                      now=b.NOW + timedelta(hours=24, minutes=1), caller_number=CALLER)
 
@@ -323,9 +313,9 @@ def test_limits_have_distinct_error_codes():
 # --------------------------------------------------------------------------- audit
 
 
-def test_every_change_is_audited_with_before_and_after(sessions, setup):
+def test_every_change_is_audited_with_before_and_after(sessions, bnt_pair):
     with sessions.begin() as s:
-        done = booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+        done = booking.book(s, first_slot_id=bnt_pair["first"].id, second_slot_id=bnt_pair["second"].id,
                             details=b.details(), channel="agent", actor="agent:7", now=b.NOW)
         booking.cancel(s, done.id, actor="agent:7", reason="Wunsch des Anrufers")
         entries = s.scalars(select(AuditEntry).where(AuditEntry.entity == "booking").order_by(AuditEntry.id)).all()
@@ -340,9 +330,9 @@ def test_every_change_is_audited_with_before_and_after(sessions, setup):
 # a rollback must leave the session telling the truth, as the ORM's own writes would.
 
 
-def test_a_rolled_back_confirm_inside_a_savepoint_leaves_the_hold_held_in_the_session(sessions, setup):
+def test_a_rolled_back_confirm_inside_a_savepoint_leaves_the_hold_held_in_the_session(sessions, bnt_pair):
     with sessions.begin() as s:
-        held = hold(s, setup["first"], setup["second"])
+        held = hold(s, bnt_pair["first"], bnt_pair["second"])
     with sessions.begin() as s:
         loaded = s.get(Booking, held.id)  # loaded and kept before the savepoint, as the API's own_hold does
         with pytest.raises(RuntimeError), s.begin_nested():
@@ -355,22 +345,22 @@ def test_a_rolled_back_confirm_inside_a_savepoint_leaves_the_hold_held_in_the_se
     assert_consistent(sessions)
 
 
-def test_a_hold_rolled_back_with_its_transaction_is_no_longer_in_the_session(sessions, setup):
+def test_a_hold_rolled_back_with_its_transaction_is_no_longer_in_the_session(sessions, bnt_pair):
     with sessions() as s:
         with pytest.raises(RuntimeError), s.begin():
-            held = hold(s, setup["first"], setup["second"])
+            held = hold(s, bnt_pair["first"], bnt_pair["second"])
             raise RuntimeError("the request failed after the hold")
         assert held not in s and held.code  # detached with its values, as an ORM-flushed row would be
-    assert counters(sessions, setup["first"].id) == (0, 0)
+    assert counters(sessions, bnt_pair["first"].id) == (0, 0)
 
 
-def test_a_refused_second_booking_does_not_keep_the_person_longer(sessions, setup):
+def test_a_refused_second_booking_does_not_keep_the_person_longer(sessions, bnt_pair):
     with sessions.begin() as s:
-        first = booking.book(s, first_slot_id=setup["first"].id, second_slot_id=setup["second"].id,
+        first = booking.book(s, first_slot_id=bnt_pair["first"].id, second_slot_id=bnt_pair["second"].id,
                              details=b.details(), channel="phone", actor="t", now=b.NOW, caller_number=CALLER)
         keep = first.person.retention_until
     with sessions.begin() as s:
-        far = b.pair(s, s.get(Centre, setup["centre"]), b.vaccine(s), DAY + timedelta(days=60))
+        far = b.pair(s, s.get(Centre, bnt_pair["centre"]), b.vaccine(s), DAY + timedelta(days=60))
     with sessions.begin() as s:
         held = hold(s, *far, caller=None)
         with pytest.raises(PersonAlreadyBooked):  # caught: the rest of the transaction commits

@@ -11,7 +11,7 @@ from shared_db import ledger as booking
 from shared_db.ledger.checks import ledger_problems
 from shared_db.errors import LedgerError
 from tests import builders as b
-from tests.conftest import empty_all_tables
+from tests.real_services import empty_all_tables
 
 DAY = b.NOW.date() + timedelta(days=3)
 CHANNELS = st.sampled_from(["phone", "online", "agent"])

@@ -14,20 +14,11 @@ from shared_db import ledger as booking
 from shared_db.ledger.checks import ledger_problems
 from shared_db.errors import CallerLimitReached, LedgerError, PersonAlreadyBooked
 from shared_db.models import Booking, Slot
-from shared_db.session import make_engine, make_sessionmaker
 from tests import builders as b
+from tests.shared_db.ledger.support import RACE_THREADS as THREADS
 
 pytestmark = pytest.mark.postgres
 DAY = b.NOW.date() + timedelta(days=10)
-THREADS = 32
-
-
-@pytest.fixture
-def race_sessions(pg_url, pg_engine):
-    """Many real connections: one per worker thread."""
-    engine = make_engine(pg_url, pool_size=THREADS, max_overflow=8)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 def run_all(attempts, func):
