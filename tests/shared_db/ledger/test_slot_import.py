@@ -2,6 +2,7 @@
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -9,6 +10,8 @@ from sqlalchemy import func, select
 from shared_db.models import Slot
 from shared_db.ledger.slot_import import ImportRejected, import_slots
 from tests import builders as b
+
+REPO = Path(__file__).resolve().parents[3]
 
 HEADER = "centre,vaccine,date,time,dose,phone_capacity,online_capacity,duration_minutes\n"
 
@@ -58,7 +61,8 @@ def test_cli_rejects_a_bad_file_with_exit_code_1(tmp_path, sqlite_url):
     bad = tmp_path / "slots.csv"
     bad.write_text(HEADER + "Nowhere,BNT,2021-04-06,14:30,first,2,8,15\n")
     env = {"DATABASE_URL": sqlite_url, "SECRET_KEY": "x", "PATH": "/usr/bin:/bin",
-           "HOTLINE_INSTANCE_DIR": str(tmp_path)}
+           "HOTLINE_INSTANCE_DIR": str(tmp_path),
+           "PYTHONPATH": str(REPO)}  # this checkout's code, also where the installed package is another worktree
     result = subprocess.run([sys.executable, "-m", "hotline.cli", "import-slots", str(bad)],
                             capture_output=True, text=True, env=env, cwd=str(tmp_path.parent))
     assert result.returncode == 1, result.stderr
