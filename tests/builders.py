@@ -1,4 +1,4 @@
-"""Small data builders for tests: a centre with slots, a person's details."""
+"""Small data builders for tests: a centre with slots, a person's details, a confirmed booking."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
@@ -6,10 +6,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from shared_db import ledger
 from shared_db.models import Centre, CentrePostcode, Slot, Vaccine
 from shared_db.people import PersonDetails
 from shared_db.people.reference import ensure_reference_data
 from shared_db.ledger.slots import new_slot
+from shared_db.types import utcnow
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2021, 4, 1, 8, 0, tzinfo=timezone.utc)
@@ -58,3 +60,20 @@ def pair(session, c: Centre, v: Vaccine, day: date, phone: int = 2, online: int 
 def details(name: str = "Erna Schmidt", dob: date = date(1936, 3, 3), phone: str | None = "+4915112345678",
             **extra) -> PersonDetails:
     return PersonDetails(name=name, date_of_birth=dob, postcode="33602", phone=phone, **extra)
+
+
+def booked(session, *, starts_in: timedelta = timedelta(days=3), phone: str = "+4915112345678",
+           name: str = "Erna Schmidt", language: str = "de", reconfirmation: bool = False, vaccine: str = "JJ"):
+    """A confirmed booking whose first appointment starts `starts_in` from now."""
+    ensure_reference_data(session)
+    v = session.scalar(select(Vaccine).where(Vaccine.code == vaccine))  # the parameter hides vaccine()
+    c = centre(session)
+    c.reconfirmation_enabled = reconfirmation
+    start = (utcnow() + starts_in).replace(microsecond=0)
+    first = slot(session, c, v, start, "first", phone=2, online=2)
+    second = None
+    if v.doses == 2:
+        second = slot(session, c, v, start + timedelta(days=v.interval_min_days), "second", 2, 2)
+    person = details(name=name, phone=phone, language=language)
+    return ledger.book(session, first_slot_id=first.id, second_slot_id=second.id if second else None,
+                       details=person, channel="agent", actor="agent:1")

@@ -1,13 +1,17 @@
-"""Shared fixtures: real PostgreSQL and SQLite databases made by Alembic, an app, a client.
+"""Fixtures of the whole suite: real PostgreSQL and SQLite databases made by Alembic, Redis, an app, a client,
+and the IVR's small world of centres and slots (used by tests/ivr/ and tests/services/).
 
 Each test session makes its own PostgreSQL database (so parallel runs do not
 collide), migrates it once, and empties every table after each test. Set
 HOTLINE_REQUIRE_SERVICES=1 (CI does) to turn "service not reachable" skips
-into failures.
+into failures (tests/real_services.py).
+
+Every folder below has a conftest.py with the fixtures its own tests use;
+plain helpers and data builders live in importable modules (tests/builders.py,
+tests/<folder>/support.py) and are imported normally.
 """
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
@@ -16,20 +20,9 @@ from sqlalchemy import create_engine, text
 from flask.testing import FlaskClient
 
 from services import queueing
-from shared_db.models import Base
-from shared_db.session import make_engine, make_sessionmaker, migrate
-
-PG_ADMIN_URL = os.environ.get("HOTLINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS_TEST_URL = os.environ.get("HOTLINE_TEST_REDIS", "redis://127.0.0.1:6379/15")
-REQUIRE_SERVICES = os.environ.get("HOTLINE_REQUIRE_SERVICES") == "1"
-
-
-def unavailable(what: str, exc: Exception):
-    """Skip locally, fail in CI, when a real service is not there."""
-    message = f"{what} not reachable: {exc.__class__.__name__}: {exc}"
-    if REQUIRE_SERVICES:
-        pytest.fail(message)
-    pytest.skip(message)
+from shared_db.session import make_engine, make_sessionmaker, migrate, transaction
+from tests.ivr.support import build_ivr_world
+from tests.real_services import PG_ADMIN_URL, REDIS_TEST_URL, empty_all_tables, unavailable
 
 
 @pytest.fixture(scope="session")
@@ -91,17 +84,6 @@ def pg_sessions(pg_engine):
     return make_sessionmaker(pg_engine)
 
 
-def empty_all_tables(engine) -> None:
-    """Delete every row, keep the schema (migrations ran once per session)."""
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
-
-
 @pytest.fixture
 def redis_url():
     """A real Redis on its own database number, emptied before and after."""
@@ -145,3 +127,14 @@ def app(pg_url, pg_engine):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def ivr_world(pg_sessions) -> dict:
+    """Bielefeld and its neighbour Gütersloh with BioNTech pairs on the test PostgreSQL database (ids only).
+
+    The IVR tests call the `app`; the fault tests in tests/services/ call an app of their own on the
+    same database, so the world is written through `pg_sessions`, not through either app.
+    """
+    with transaction(pg_sessions) as session:
+        return build_ivr_world(session)

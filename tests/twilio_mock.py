@@ -14,7 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import unavailable
+from tests.real_services import unavailable
 
 REPO = Path(__file__).resolve().parent.parent
 NODE_MODULES = REPO / ".ci" / "prism" / "node_modules"

@@ -1,0 +1,96 @@
+"""Browser tests: Playwright drives Debian's chromium against the app served by a real server thread.
+
+One browser per test session, a fresh context (cookies) per test; the app runs
+in a werkzeug server on 127.0.0.1. Screenshots of failing tests are kept in
+test-artifacts/ (see conftest.py, which also holds the browser, live and page fixtures).
+"""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from shared_db import calls, ledger
+from shared_db.models import Booking, FreedCapacity
+from shared_db.session import transaction
+from tests.agent_console.support import PASSWORDS, TIMEOUT_MS, old_person
+
+
+
+def focused(page, element_id: str) -> None:
+    """Wait until the page's autofocus has put the cursor into this field (typing earlier loses keys)."""
+    page.wait_for_function(f"document.activeElement && document.activeElement.id === '{element_id}'")
+
+
+def sign_in(page, username: str) -> None:
+    """Sign in with the keyboard only: the user name field has focus, Tab to the password, Enter."""
+    page.goto("/console/login")
+    focused(page, "username")
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORDS[username])
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/console/$"))
+
+
+def test_sign_in_search_by_national_number_and_rebook(page, console_world, pg_sessions):
+    with transaction(pg_sessions) as s:
+        made = ledger.book(s, first_slot_id=console_world.firsts[4], second_slot_id=console_world.seconds[4],
+                           details=old_person("Erna Schmidt", "+4952112345678"), channel="phone", actor="call:CA1")
+        booking_id = made.id
+    sign_in(page, "agent")
+    focused(page, "q")
+    page.keyboard.type("0521 1234 5678")  # the search field has focus on the start page
+    page.keyboard.press("Enter")
+    page.get_by_role("link", name="Erna Schmidt").click()
+    page.get_by_role("link", name="Umbuchen").click()
+    page.get_by_label(re.compile(r"Impfzentrum Bielefeld")).first.check()
+    page.get_by_role("button", name="Auf diesen Termin umbuchen").click()
+    page.get_by_text("Umgebucht; die Person wird benachrichtigt.").wait_for()
+    with transaction(pg_sessions) as s:
+        moved = s.get(Booking, booking_id)
+        assert (moved.first_slot_id, moved.second_slot_id) == (console_world.firsts[0], console_world.seconds[0])
+        assert moved.changed_by.startswith("agent:")
+
+
+def test_claim_and_finish_a_fill_task(page, console_world, pg_sessions):
+    with transaction(pg_sessions) as s:
+        gone = ledger.book(s, first_slot_id=console_world.firsts[0], second_slot_id=console_world.seconds[0],
+                           details=old_person("Otto Storno", "+4952100002222"), channel="phone", actor="call:CA1")
+        later = ledger.book(s, first_slot_id=console_world.firsts[5], second_slot_id=console_world.seconds[5],
+                            details=old_person("Hilde Eins", "+4952100004444"), channel="phone", actor="call:CA2")
+        ledger.cancel(s, gone.id, actor="agent:0", reason="verstorben")
+        task_id = s.scalar(select(FreedCapacity.id).where(FreedCapacity.slot_id == console_world.firsts[0]))
+        later_id = later.id
+    sign_in(page, "agent")
+    page.get_by_role("link", name="Freie Termine füllen").click()
+    page.locator(f"#task-{task_id}").get_by_role("button", name="Übernehmen").click()
+    page.wait_for_url(re.compile(rf"/console/fill/{task_id}$"))
+    row = page.locator("#candidates tr", has_text="Hilde Eins")
+    row.get_by_role("button", name="Vorgezogen").click()
+    page.get_by_text(re.compile(r"Termin vorgezogen \(Code \d+\)")).wait_for()
+    with transaction(pg_sessions) as s:
+        assert s.get(FreedCapacity, task_id).status == "filled"
+        assert s.get(Booking, later_id).first_slot_id == console_world.firsts[0]
+
+
+def test_wallboard_queue_count_changes_when_a_call_enters_the_queue(page, console_world, pg_sessions):
+    sign_in(page, "super")
+    page.goto("/console/supervisor/wallboard")
+    count = page.locator("#wall-queue")
+    assert count.inner_text() == "0"
+    assert page.locator("#chart-bookings rect, #chart-bookings line").count() >= 1  # the SVG chart is drawn
+    with transaction(pg_sessions) as s:  # a simulated caller joins the agent queue through the IVR's own code
+        calls.enqueue(s, "CA" + "7" * 32, "+4952155555555", "de")
+    page.wait_for_function("document.getElementById('wall-queue').textContent === '1'", timeout=TIMEOUT_MS)
+    with transaction(pg_sessions) as s:
+        calls.leave_queue(s, "CA" + "7" * 32, "abandoned")
+    page.wait_for_function("document.getElementById('wall-queue').textContent === '0'", timeout=TIMEOUT_MS)
+    assert page.locator("[data-key='today.abandoned']").inner_text() == "1"
+
+
+def test_agent_is_turned_away_from_the_wallboard(page, console_world):
+    sign_in(page, "agent")
+    response = page.goto("/console/supervisor/wallboard")
+    assert response.status == 403
+    assert page.get_by_text("Supervisorinnen und Supervisoren vorbehalten").is_visible()
