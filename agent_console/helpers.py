@@ -1,9 +1,9 @@
 """Small helpers the console views share: the unit of work, the actor, dates for display."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Iterator
 
 from flask import abort, current_app, flash, request
 from flask_login import current_user

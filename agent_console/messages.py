@@ -312,4 +312,4 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
                                 "Boş yerleri doldurma: kaç gün önceden"),
 }
 
-CATALOGUE: dict[str, dict[str, str]] = {key: dict(zip(LANGUAGES, texts)) for key, texts in _TEXTS.items()}
+CATALOGUE: dict[str, dict[str, str]] = {key: dict(zip(LANGUAGES, texts, strict=True)) for key, texts in _TEXTS.items()}

@@ -81,6 +81,8 @@ def _number_for(s, kind: str, target_id: int) -> str | None:
         return person.phone if person else None
     if kind == "booking":
         booking = s.get(Booking, target_id)
-        return (booking.person.phone if booking and booking.person else None) or (booking.caller_number if booking else None)
+        if booking is None:
+            return None
+        return (booking.person.phone if booking.person else None) or booking.caller_number
     return None
 

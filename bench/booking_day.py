@@ -17,7 +17,8 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date, datetime, time as dtime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -30,9 +31,9 @@ from bench.server import app_env
 from shared_db import ledger
 from shared_db.access.api_clients import create_client
 from shared_db.ledger.checks import ledger_problems
+from shared_db.ledger.slots import new_slot
 from shared_db.models import Booking, CampaignWindow, Notification, Person, PriorityGroup, QueueEntry
 from shared_db.session import make_engine, make_sessionmaker, transaction
-from shared_db.ledger.slots import new_slot
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CENTRES = (("Impfzentrum Bielefeld", "Bielefeld", "33602"), ("Impfzentrum Münster", "Münster", "48143"),

@@ -18,10 +18,10 @@ from bench import seed
 from bench.core import Result, Settings, benchmark, percentiles, ratio
 from bench.pgdb import fresh_database, libpq_url
 from bench.workers import run_parallel
+from shared_db.errors import SlotUnavailable
 from shared_db.ledger import book, confirm, hold
 from shared_db.ledger.checks import ledger_problems
 from shared_db.ledger.codes import new_code
-from shared_db.errors import SlotUnavailable
 from shared_db.models import Booking, Slot
 from shared_db.session import make_engine, make_sessionmaker, transaction
 from shared_db.types import utcnow
@@ -230,8 +230,8 @@ def run(settings: Settings) -> Result:
     hot_slots = settings.pick(2, 4, "hot_slots")
     path = str(settings.overrides.get("path", "channel"))
     result = Result("contention", settings.size,
-                    params={"ledger_path": path, "processes": processes, "attempts_per_process": attempts, "hot_slot_pairs": hot_slots,
-                            "capacity_share_of_attempts": SOLD_FRACTION},
+                    params={"ledger_path": path, "processes": processes, "attempts_per_process": attempts,
+                            "hot_slot_pairs": hot_slots, "capacity_share_of_attempts": SOLD_FRACTION},
                     targets={"ratio_bookings_per_s": ">= 0.3"})
     with fresh_database(settings.pg_admin_url) as url:
         hot, floor_day, baseline_slot = prepare_day(url, hot_slots, processes * attempts)

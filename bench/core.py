@@ -6,10 +6,11 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 RESULTS_DIR = Path(__file__).parent / "results"
 SIZES = ("smoke", "full")
@@ -68,7 +69,7 @@ def _passed(value) -> bool:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def machine() -> dict[str, Any]:
@@ -123,7 +124,7 @@ def benchmark(name: str):
 def write(result: Result, results_dir: Path) -> Path:
     """Store a result as JSON (one file per run, plus `<name>-latest.json`)."""
     results_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     path = results_dir / f"{result.name}-{result.size}-{stamp}.json"
     text = json.dumps(result.as_dict(), indent=2, default=str)
     path.write_text(text)

@@ -13,8 +13,8 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from twilio.request_validator import RequestValidator
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+from collections.abc import Callable
 
 from bench.core import REGISTRY, Result, Settings, Unavailable, render, write
 

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared_db.ledger.slots import new_slot
 from shared_db.models import Centre, CentrePostcode, Vaccine
 from shared_db.people import PersonDetails
 from shared_db.people.reference import ensure_reference_data
-from shared_db.ledger.slots import new_slot
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -26,7 +26,7 @@ class HotDay:
 
     @property
     def pairs(self) -> list[tuple[int, int]]:
-        return list(zip(self.firsts, self.seconds))
+        return list(zip(self.firsts, self.seconds, strict=True))
 
 
 def centre(session: Session, name: str, district: str, postcodes=("33602",), neighbours=()) -> Centre:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _CTX = mp.get_context("fork")  # children inherit imports; each opens its own connections
 

@@ -20,7 +20,8 @@ def _create_app():
     try:
         return create_app()
     except RuntimeError as exc:
-        raise NoAppException(f"{exc} (or run `hotline demo` once, which generates one for the embedded setup)") from None
+        hint = "or run `hotline demo` once, which generates one for the embedded setup"
+        raise NoAppException(f"{exc} ({hint})") from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
@@ -289,8 +290,9 @@ def _embedded_defaults(port: int) -> None:
 
 def _print_demo_banner(app, port: int, passwords: dict) -> None:
     base = app.config["HOTLINE_PUBLIC_URL"]
+    jobs = "rq" if app.config["REDIS_URL"] else "in-process"
     click.echo(f"""
-hotline demo on {base}  (database: {app.config['DATABASE_URL']}, jobs: {'rq' if app.config['REDIS_URL'] else 'in-process'})
+hotline demo on {base}  (database: {app.config['DATABASE_URL']}, jobs: {jobs})
   Twilio voice webhook   POST {base}/ivr/voice   (status: /ivr/status, fallback: /ivr/fallback)
   simulated call         hotline call --url {base}
   agent console          {base}/console/   agent / {passwords['agent']}   supervisor / {passwords['supervisor']}

@@ -10,8 +10,8 @@ import secrets
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from twilio.request_validator import RequestValidator
 

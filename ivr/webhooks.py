@@ -24,6 +24,11 @@ bp = Blueprint("ivr", __name__, url_prefix="/ivr")
 URLS = twiml.Urls(action="/ivr/step")
 
 
+def _queue_time() -> int | None:
+    """Twilio's own count of the seconds the caller waited in the queue."""
+    return request.form.get("QueueTime", type=int)
+
+
 def xml(body: str, status: int = 200) -> Response:
     return Response(body, status=status, mimetype="text/xml")
 
@@ -155,11 +160,11 @@ def queue_done():
         if result == "leave":
             return xml(twiml.spoken(lang, "callback_done").to_xml())
         if result == "bridged":
-            calls.leave_queue(session, sid, "answered", utcnow(), waited_seconds=request.form.get("QueueTime", type=int))
+            calls.leave_queue(session, sid, "answered", utcnow(), waited_seconds=_queue_time())
             return xml(twiml.spoken(lang, "goodbye").to_xml())
         if result in ("redirected", "bridging-in-process"):
             # An agent took the call (the console redirects it by REST): answered, no callback.
-            calls.leave_queue(session, sid, "answered", utcnow(), waited_seconds=request.form.get("QueueTime", type=int))
+            calls.leave_queue(session, sid, "answered", utcnow(), waited_seconds=_queue_time())
             return xml(twiml.VoiceResponse().to_xml())
         if result == "hangup":
             calls.leave_queue(session, sid, "abandoned", utcnow())

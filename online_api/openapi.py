@@ -29,7 +29,8 @@ def _nullable(schema: dict) -> dict:
 
 _ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 _DATE = {"type": "string", "format": "date", "pattern": DATE}
-_CODE = {"type": "string", "pattern": r"^[0-9 .\-]{9,15}$", "description": "9-digit booking code; spaces, dots and dashes are ignored"}
+_CODE = {"type": "string", "pattern": r"^[0-9 .\-]{9,15}$",
+         "description": "9-digit booking code; spaces, dots and dashes are ignored"}
 _FACTS = {
     "care_home": {"type": "boolean", "description": "lives or works in a care home"},
     "occupation": {"type": "boolean", "description": "works in a prioritised occupation"},

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
+from functools import cache
 
 from jsonschema import Draft202012Validator
 
 from online_api.openapi import document
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(schema_name: str) -> Draft202012Validator:
     # The whole document is the root so that its internal $refs resolve; unknown keywords are ignored.
     schema = {**document(), "$ref": f"#/components/schemas/{schema_name}"}

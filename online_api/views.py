@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Callable
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select

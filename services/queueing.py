@@ -17,7 +17,8 @@ import atexit
 import logging
 import queue as threads_queue
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session

@@ -6,7 +6,8 @@ the in-process job runner, the worker, the sweep) reads the same settings here.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 

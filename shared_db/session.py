@@ -1,9 +1,9 @@
 """Engine and sessionmaker from a URL, the same for SQLite and PostgreSQL."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine

@@ -1,20 +1,20 @@
 """Small data builders for tests: a centre with slots, a person's details, a confirmed booking."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from shared_db import ledger
+from shared_db.ledger.slots import new_slot
 from shared_db.models import Centre, CentrePostcode, Slot, Vaccine
 from shared_db.people import PersonDetails
 from shared_db.people.reference import ensure_reference_data
-from shared_db.ledger.slots import new_slot
 from shared_db.types import utcnow
 
 BERLIN = ZoneInfo("Europe/Berlin")
-NOW = datetime(2021, 4, 1, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2021, 4, 1, 8, 0, tzinfo=UTC)
 
 
 def vaccine(session, code: str = "BNT") -> Vaccine:

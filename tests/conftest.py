@@ -15,9 +15,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
-
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
 
 from services import queueing
 from shared_db.session import make_engine, make_sessionmaker, migrate, transaction

@@ -14,11 +14,11 @@ import logging
 import re
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Callable
 
 from openapi_schema_validator import OAS30Validator
 from werkzeug.serving import make_server
@@ -96,7 +96,7 @@ class FakeTwilio:
         query, form = request.args.to_dict(flat=False), request.form.to_dict(flat=False)
         problems = self.contract.problems(request.method, request.path, query, form)
         with self.lock:
-            self.requests.append((request.method, request.path, datetime.now(timezone.utc)))
+            self.requests.append((request.method, request.path, datetime.now(UTC)))
             if problems:
                 self.violations += [f"{request.method} {request.path}: {p}" for p in problems]
         if problems:
@@ -116,8 +116,8 @@ class FakeTwilio:
             return _json({"code": 20429 if status == 429 else 20500, "message": "try later", "status": status}, status)
         record = {"sid": ("SM" if kind == "messages" else "CA") + uuid.uuid4().hex, "to": form["To"],
                   "from": form["From"], "body": form.get("Body"), "status": "queued",
-                  "date_created": format_datetime(datetime.now(timezone.utc), usegmt=True),
-                  "status_callback": form.get("StatusCallback"), "created": datetime.now(timezone.utc)}
+                  "date_created": format_datetime(datetime.now(UTC), usegmt=True),
+                  "status_callback": form.get("StatusCallback"), "created": datetime.now(UTC)}
         if self.before_create is not None and not self.before_create(record):
             return _json({"code": 20500, "message": "lost", "status": 500}, 500)
         with self.lock:

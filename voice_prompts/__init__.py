@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import string
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -18,7 +18,7 @@ DEFAULT_LANGUAGE = "de"
 _voices: dict[str, str] = {}  # voice per language chosen by the deployment (HOTLINE_VOICE_DE ...)
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(language: str) -> dict:
     """The whole catalogue of one language (German for an unknown one)."""
     language = language if language in LANGUAGES else DEFAULT_LANGUAGE
@@ -53,7 +53,7 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-@lru_cache(maxsize=None)
+@cache
 def audio_map() -> dict:
     """{language: {key: file}} of recorded prompts; empty when none are recorded."""
     path = HERE / "audio.json"

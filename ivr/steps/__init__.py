@@ -5,9 +5,9 @@ returns the next target. Entry handlers raise Retry to have the caller try again
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 from sqlalchemy.orm import Session
 

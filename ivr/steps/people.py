@@ -1,7 +1,7 @@
 """People instead of the machine: the agent queue, callbacks, overload, notice when a group opens."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 import voice_prompts as vp
 from ivr.steps import Context, action
@@ -46,7 +46,7 @@ def notify_when_open(ctx: Context, how: str) -> str:
 
 
 def _morning_of(day: date) -> datetime:
-    return datetime.combine(day, NOTIFY_HOUR, clock.zone()).astimezone(timezone.utc)
+    return datetime.combine(day, NOTIFY_HOUR, clock.zone()).astimezone(UTC)
 
 
 @action("retry")

@@ -6,9 +6,9 @@ from 27 April to 18 May, whatever the clock time and across the DST change.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
@@ -42,7 +42,7 @@ def second_dose_window(first_start: datetime, vaccine: Vaccine, tz: str) -> tupl
     zone = ZoneInfo(tz)
     start = datetime.combine(first_day + timedelta(days=vaccine.interval_min_days), time(), zone)
     end = datetime.combine(first_day + timedelta(days=vaccine.interval_max_days + 1), time(), zone)
-    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def check_pair(session: Session, first_slot_id: int, second_slot_id: int | None) -> None:

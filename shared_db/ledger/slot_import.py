@@ -6,9 +6,10 @@ phone_capacity, online_capacity, duration_minutes (optional, default 15).
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Callable, Iterable, TextIO
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -36,7 +37,8 @@ def import_slots(session: Session, handle: TextIO, progress: Callable[[Iterable]
     missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
     if missing:
         raise ImportRejected([(1, f"missing columns: {', '.join(missing)}")])
-    centres = {c.name: c for c in session.scalars(select(Centre))} | {str(c.id): c for c in session.scalars(select(Centre))}
+    known = list(session.scalars(select(Centre)))
+    centres = {c.name: c for c in known} | {str(c.id): c for c in known}
     vaccines = {v.code: v for v in session.scalars(select(Vaccine))}
     existing = set(session.execute(select(Slot.centre_id, Slot.vaccine_id, Slot.dose, Slot.starts_at)).all())
     slots, errors, seen = [], [], set()

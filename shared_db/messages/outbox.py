@@ -31,7 +31,8 @@ def add(session: Session, *, kind: str, to_number: str, body: str, language: str
 STATE_KINDS = ("confirmation", "rebooked", "cancellation", "released")
 
 
-def announce_booking(session: Session, booking: Booking, kind: str, due_at: datetime | None = None) -> Notification | None:
+def announce_booking(session: Session, booking: Booking, kind: str,
+                     due_at: datetime | None = None) -> Notification | None:
     """Queue the SMS (mobile) or voice call (landline) that tells the person about their booking."""
     if kind in STATE_KINDS:
         supersede_unsent(session, booking.id)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -29,18 +29,18 @@ class CallSession(Base):
     __tablename__ = "call_sessions"
 
     call_sid: Mapped[str] = mapped_column(String(40), primary_key=True)
-    from_number: Mapped[Optional[str]] = mapped_column(String(20))
+    from_number: Mapped[str | None] = mapped_column(String(20))
     state: Mapped[str] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(5), default="de")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     step: Mapped[int] = mapped_column(Integer, default=0)
     # Key and answer of the last request, so a Twilio retry gets the same answer again.
-    last_request_key: Mapped[Optional[str]] = mapped_column(String(64))
-    last_response: Mapped[Optional[str]] = mapped_column(Text)
+    last_request_key: Mapped[str | None] = mapped_column(String(64))
+    last_response: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    ended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    end_status: Mapped[Optional[str]] = mapped_column(String(20))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_status: Mapped[str | None] = mapped_column(String(20))
 
 class QueueEntry(Base):
     """One caller's wait in the agent queue: enqueue, dequeue, abandonment, wait time."""
@@ -50,13 +50,13 @@ class QueueEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(40), index=True)
-    from_number: Mapped[Optional[str]] = mapped_column(String(20))
+    from_number: Mapped[str | None] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(5), default="de")
     enqueued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    left_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # answered, abandoned, callback, error
-    outcome: Mapped[Optional[str]] = mapped_column(String(12))
-    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str | None] = mapped_column(String(12))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 class CallbackRequest(Base):
     """A caller's request to be called back; keeps their original place in line."""
@@ -84,10 +84,10 @@ class CallbackRequest(Base):
     # The moment that decides the order: when the caller first joined the line.
     place_at: Mapped[datetime] = mapped_column(UTCDateTime)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    not_before: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(10), default="pending")
-    claimed_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    claim_expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    outcome: Mapped[Optional[str]] = mapped_column(String(200))
+    outcome: Mapped[str | None] = mapped_column(String(200))
     merged_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -43,7 +43,7 @@ class Centre(Base):
     phone_share_percent: Mapped[int] = mapped_column(Integer, default=20)
     reconfirmation_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    postcodes: Mapped[list["CentrePostcode"]] = relationship(
+    postcodes: Mapped[list[CentrePostcode]] = relationship(
         back_populates="centre", cascade="all, delete-orphan"
     )
 
@@ -68,10 +68,10 @@ class Vaccine(Base):
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(80))
     doses: Mapped[int] = mapped_column(Integer)
-    interval_min_days: Mapped[Optional[int]] = mapped_column(Integer)
-    interval_max_days: Mapped[Optional[int]] = mapped_column(Integer)
-    min_age: Mapped[Optional[int]] = mapped_column(Integer)
-    max_age: Mapped[Optional[int]] = mapped_column(Integer)
+    interval_min_days: Mapped[int | None] = mapped_column(Integer)
+    interval_max_days: Mapped[int | None] = mapped_column(Integer)
+    min_age: Mapped[int | None] = mapped_column(Integer)
+    max_age: Mapped[int | None] = mapped_column(Integer)
 
 class Slot(Base):
     """A bookable time at a centre: capacity split into a phone and an online pool."""
@@ -129,27 +129,27 @@ class Booking(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(12), unique=True)
-    person_id: Mapped[Optional[int]] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     first_slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"))
     first_pool: Mapped[str] = mapped_column(String(6))
-    second_slot_id: Mapped[Optional[int]] = mapped_column(ForeignKey("slots.id"))
-    second_pool: Mapped[Optional[str]] = mapped_column(String(6))
+    second_slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id"))
+    second_pool: Mapped[str | None] = mapped_column(String(6))
     status: Mapped[str] = mapped_column(String(10), default="held")
     channel: Mapped[str] = mapped_column(String(6))
-    hold_expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    caller_number: Mapped[Optional[str]] = mapped_column(String(20))  # E.164 of who booked
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    caller_number: Mapped[str | None] = mapped_column(String(20))  # E.164 of who booked
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    confirmed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    cancel_reason: Mapped[Optional[str]] = mapped_column(String(200))
-    reconfirmed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(String(200))
+    reconfirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Who created or last changed it: "call:CA…", "agent:7", "api:3", "system".
     created_by: Mapped[str] = mapped_column(String(64))
-    changed_by: Mapped[Optional[str]] = mapped_column(String(64))
+    changed_by: Mapped[str | None] = mapped_column(String(64))
 
-    person: Mapped[Optional[Person]] = relationship(back_populates="bookings")
+    person: Mapped[Person | None] = relationship(back_populates="bookings")
     first_slot: Mapped[Slot] = relationship(foreign_keys=[first_slot_id])
-    second_slot: Mapped[Optional[Slot]] = relationship(foreign_keys=[second_slot_id])
+    second_slot: Mapped[Slot | None] = relationship(foreign_keys=[second_slot_id])
 
 class FreedCapacity(Base):
     """A place given back by a cancellation, clean-up or no-show: a task for agents to refill."""
@@ -164,12 +164,12 @@ class FreedCapacity(Base):
     slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"))
     pool: Mapped[str] = mapped_column(String(6))
     reason: Mapped[str] = mapped_column(String(40))
-    source_booking_id: Mapped[Optional[int]] = mapped_column(ForeignKey("bookings.id"))
+    source_booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(8), default="open")
-    claimed_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    claim_expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    outcome: Mapped[Optional[str]] = mapped_column(String(200))
-    filled_booking_id: Mapped[Optional[int]] = mapped_column(ForeignKey("bookings.id"))
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(200))
+    filled_booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
 
     slot: Mapped[Slot] = relationship()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -35,7 +35,7 @@ class PriorityGroup(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    rules: Mapped[list["EligibilityRule"]] = relationship(
+    rules: Mapped[list[EligibilityRule]] = relationship(
         back_populates="group", cascade="all, delete-orphan"
     )
 
@@ -53,7 +53,7 @@ class EligibilityRule(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("priority_groups.id"))
     kind: Mapped[str] = mapped_column(String(20))
-    min_age: Mapped[Optional[int]] = mapped_column(Integer)
+    min_age: Mapped[int | None] = mapped_column(Integer)
     group: Mapped[PriorityGroup] = relationship(back_populates="rules")
 
 class CampaignWindow(Base):
@@ -63,14 +63,14 @@ class CampaignWindow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("priority_groups.id"))
-    centre_id: Mapped[Optional[int]] = mapped_column(ForeignKey("centres.id"))
-    vaccine_id: Mapped[Optional[int]] = mapped_column(ForeignKey("vaccines.id"))
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"))
+    vaccine_id: Mapped[int | None] = mapped_column(ForeignKey("vaccines.id"))
     opens_on: Mapped[date] = mapped_column(Date)
-    closes_on: Mapped[Optional[date]] = mapped_column(Date)
+    closes_on: Mapped[date | None] = mapped_column(Date)
     # Channels that may book in this window; e.g. the hotline reserved for 80+ ("phone,agent").
     channels: Mapped[str] = mapped_column(String(40), default="phone,online,agent")
     requires_invitation: Mapped[bool] = mapped_column(Boolean, default=False)
-    min_age: Mapped[Optional[int]] = mapped_column(Integer)
+    min_age: Mapped[int | None] = mapped_column(Integer)
 
     group: Mapped[PriorityGroup] = relationship()
 
@@ -83,9 +83,9 @@ class Invitation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     facility: Mapped[str] = mapped_column(String(120))
     group_id: Mapped[int] = mapped_column(ForeignKey("priority_groups.id"))
-    name_key: Mapped[Optional[str]] = mapped_column(String(160))
-    date_of_birth: Mapped[Optional[date]] = mapped_column(Date)
-    code: Mapped[Optional[str]] = mapped_column(String(20), unique=True)
+    name_key: Mapped[str | None] = mapped_column(String(160))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    code: Mapped[str | None] = mapped_column(String(20), unique=True)
     used: Mapped[bool] = mapped_column(Boolean, default=False)
 
 # --------------------------------------------------------------------------- people and bookings
@@ -98,18 +98,18 @@ class Person(Base):
     # Normalised name (case, accents, spacing folded): with the birth date it identifies a person.
     name_key: Mapped[str] = mapped_column(String(160))
     date_of_birth: Mapped[date] = mapped_column(Date)
-    postcode: Mapped[Optional[str]] = mapped_column(String(5))
-    phone: Mapped[Optional[str]] = mapped_column(String(20), index=True)  # E.164
+    postcode: Mapped[str | None] = mapped_column(String(5))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
     language: Mapped[str] = mapped_column(String(5), default="de")
-    priority_group: Mapped[Optional[int]] = mapped_column(Integer)
+    priority_group: Mapped[int | None] = mapped_column(Integer)
     registered_via: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     retention_until: Mapped[date] = mapped_column(Date, index=True)
     # URL of the recorded spoken name, so an agent can check the spelling.
-    name_recording_url: Mapped[Optional[str]] = mapped_column(String(300))
+    name_recording_url: Mapped[str | None] = mapped_column(String(300))
     wants_notification: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    bookings: Mapped[list["Booking"]] = relationship(back_populates="person")
+    bookings: Mapped[list[Booking]] = relationship(back_populates="person")
 
 class PersonNote(Base):
     """A free-text note an agent keeps on a person (deleted with the person by retention)."""

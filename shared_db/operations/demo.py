@@ -48,7 +48,7 @@ def seed_demo(session: Session, today: date, days: int = 14, slot_capacity: int 
     vaccines = {v.code: v for v in session.scalars(select(Vaccine))}
     centres = [_centre(session, *row[:5], row[6]) for row in CENTRES]
     slots = []
-    for centre, row in zip(centres, CENTRES):
+    for centre, row in zip(centres, CENTRES, strict=True):
         for code in row[5]:
             slots += _slots_for(centre, vaccines[code], today, days, slot_capacity, times_per_day)
     add_slots(session, slots)

@@ -42,9 +42,10 @@ def find(session: Session, now: datetime, limit: int = 500) -> list[Suspect]:
                                   .options(selectinload(Booking.person), selectinload(Booking.first_slot))))
     active = [b for b in recent if b.status in ACTIVE_STATUSES and b.first_slot.starts_at > now]
     reasons: dict[int, list[str]] = defaultdict(list)
-    for flagged, reason in ((_many_per_number(recent), "many_per_number"), (_many_per_person(recent), "many_per_person"),
-                            (_bursts(recent), "burst"), (_not_invited(session, active), "not_invited"),
-                            (_unconfirmed(session, active, now), "unconfirmed")):
+    signals = ((_many_per_number(recent), "many_per_number"), (_many_per_person(recent), "many_per_person"),
+               (_bursts(recent), "burst"), (_not_invited(session, active), "not_invited"),
+               (_unconfirmed(session, active, now), "unconfirmed"))
+    for flagged, reason in signals:
         for booking_id in flagged:
             reasons[booking_id].append(reason)
     suspects = [Suspect(b, reasons[b.id]) for b in active if reasons.get(b.id)]

@@ -8,7 +8,7 @@ are not counted against it.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
@@ -34,7 +34,7 @@ OPEN_CALL_HOURS = 2  # a session without an end after this long is a lost status
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """UTC start and end of a Berlin calendar day."""
     start = clock.start_of_day(day)
-    return start.astimezone(timezone.utc), (start + timedelta(days=1)).astimezone(timezone.utc)
+    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
 
 
 def local_hour(moment: datetime) -> int:
@@ -104,9 +104,9 @@ def capacity(session: Session, now: datetime, days: int = 14) -> list[dict]:
         t[1] += phone_cap
         t[2] += online_cap - online_taken
         t[3] += online_cap
+    ordered = sorted(totals.items(), key=lambda kv: (names[kv[0][0]], kv[0][1]))
     return [{"centre_id": cid, "centre": names[cid], "day": day.isoformat(), "phone_free": t[0], "phone_total": t[1],
-             "online_free": t[2], "online_total": t[3]} for (cid, day), t in sorted(totals.items(),
-                                                                                     key=lambda kv: (names[kv[0][0]], kv[0][1]))]
+             "online_free": t[2], "online_total": t[3]} for (cid, day), t in ordered]
 
 
 def freed_today(session: Session, day: date) -> dict:

@@ -78,7 +78,8 @@ def _insert_if_new(session: Session, details: PersonDetails, channel: str, actor
     person_id = connection.scalar(_INSERT_IF_NEW[connection.dialect.name], values)
     if person_id is None:
         return None
-    person = as_persistent(session, Person, {"id": person_id, **values}, inserted=True)  # the row we wrote, not read back
+    # The row we wrote, not read back.
+    person = as_persistent(session, Person, {"id": person_id, **values}, inserted=True)
     audit.record(session, actor, "person", person_id, "registered", after=audit.snapshot_person(person))
     return person
 

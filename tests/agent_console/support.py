@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from werkzeug.security import generate_password_hash
@@ -23,7 +23,7 @@ def at(days: int, hour: int = 10) -> datetime:
     return datetime.combine(datetime.now(BERLIN).date() + timedelta(days=days), time(hour), BERLIN)
 
 
-@lru_cache(maxsize=None)
+@cache
 def password_hash(username: str) -> str:
     """The scrypt hash of a test user's password, made once per test run (hashing is slow on purpose)."""
     return generate_password_hash(PASSWORDS[username], method="scrypt")

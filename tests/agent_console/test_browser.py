@@ -16,7 +16,6 @@ from shared_db.session import transaction
 from tests.agent_console.support import PASSWORDS, TIMEOUT_MS, old_person
 
 
-
 def focused(page, element_id: str) -> None:
     """Wait until the page's autofocus has put the cursor into this field (typing earlier loses keys)."""
     page.wait_for_function(f"document.activeElement && document.activeElement.id === '{element_id}'")

@@ -7,9 +7,8 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from shared_db import ledger
-
-from shared_db.operations import fill_tasks
 from shared_db.models import AuditEntry, Booking, FreedCapacity, Notification, Person, Slot
+from shared_db.operations import fill_tasks
 from shared_db.people import PersonDetails, name_key
 from shared_db.session import transaction
 from shared_db.types import utcnow
@@ -56,7 +55,8 @@ def test_notify_list_people_follow_the_later_bookings(agent, console_world, pg_s
     task_id = freed_task(pg_sessions, console_world)
     with transaction(pg_sessions) as s:
         today = date.today()
-        waiting = Person(name="Nora Notify", name_key=name_key("Nora Notify"), date_of_birth=date(today.year - 82, 1, 1),
+        waiting = Person(name="Nora Notify", name_key=name_key("Nora Notify"),
+                         date_of_birth=date(today.year - 82, 1, 1),
                          phone="+4952100005555", registered_via="phone", retention_until=today + timedelta(days=14),
                          wants_notification=True)
         young = Person(name="Yara Jung", name_key=name_key("Yara Jung"), date_of_birth=date(today.year - 30, 1, 1),

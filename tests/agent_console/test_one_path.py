@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -76,7 +76,8 @@ def test_a_newer_message_about_a_booking_replaces_the_unsent_older_one(agent, co
     event.remove(Session, "pending_to_persistent", sending._send_after_commit)
     try:
         for index in (0, 1, 2):
-            post(agent, f"/console/bookings/{booking_id}/rebook", pair=f"{console_world.firsts[index]}:{console_world.seconds[index]}")
+            pair = f"{console_world.firsts[index]}:{console_world.seconds[index]}"
+            post(agent, f"/console/bookings/{booking_id}/rebook", pair=pair)
     finally:
         event.listen(Session, "pending_to_persistent", sending._send_after_commit)
     assert messages(pg_sessions) == [("rebooked", "cancelled"), ("rebooked", "cancelled"), ("rebooked", "pending")]
@@ -120,7 +121,7 @@ def test_the_console_knows_it_is_already_tomorrow_in_berlin(agent, console, cons
     utc_day = clock.today() + timedelta(days=1)
     while (utc_day + timedelta(days=1)).day > 28:  # a birthday that exists in every year
         utc_day += timedelta(days=1)
-    console.config["CONSOLE_NOW"] = lambda: datetime.combine(utc_day, time(23, 30), timezone.utc)
+    console.config["CONSOLE_NOW"] = lambda: datetime.combine(utc_day, time(23, 30), UTC)
     berlin_day = utc_day + timedelta(days=1)
     born = berlin_day.replace(year=berlin_day.year - 80)
     form = {"name": "Hanna Achtzig", "dob": born.strftime("%d.%m.%Y"), "postcode": "33602", "phone": "",

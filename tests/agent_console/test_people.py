@@ -88,7 +88,8 @@ def test_book_on_behalf_shows_eligibility_and_books(agent, console, console_worl
     assert response.status_code == 302
     with transaction(pg_sessions) as s:
         made = s.scalar(select(Booking))
-        assert (made.channel, made.status, made.created_by) == ("agent", "confirmed", f"agent:{user_id(console, 'agent')}")
+        agent_actor = f"agent:{user_id(console, 'agent')}"
+        assert (made.channel, made.status, made.created_by) == ("agent", "confirmed", agent_actor)
         assert made.person.phone == "+4952199887766"
         assert s.scalar(select(Notification.kind)) == "confirmation"
         assert s.scalar(select(AuditEntry.actor).where(AuditEntry.action == "confirmed")) == made.created_by

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from shared_db.calls import callbacks as callback_requests, queue as queue_entries
+from shared_db.calls import callbacks as callback_requests
+from shared_db.calls import queue as queue_entries
 from shared_db.models import CallbackRequest, QueueEntry, User
 from shared_db.session import transaction
 from shared_db.types import utcnow

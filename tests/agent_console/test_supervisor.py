@@ -3,16 +3,24 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from shared_db import clock
-from shared_db import ledger
-
+from shared_db import clock, ledger
+from shared_db.models import (
+    AuditEntry,
+    Booking,
+    CallbackRequest,
+    CallSession,
+    Centre,
+    FreedCapacity,
+    Notification,
+    QueueEntry,
+    Setting,
+    Slot,
+)
 from shared_db.operations import wallboard
-from shared_db.models import (AuditEntry, Booking, CallbackRequest, CallSession, Centre, FreedCapacity,
-                              Notification, QueueEntry, Setting, Slot)
 from shared_db.session import transaction
 from shared_db.types import utcnow
 from tests.agent_console.support import old_person, post, user_id
@@ -108,7 +116,8 @@ def test_daily_report_csv(supervisor, console_world, pg_sessions):
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     total = rows[-1]
     assert total["hour"] == "total"
-    assert (total["queued"], total["answered"], total["abandoned"], total["answered_within_60s"]) == ("2", "1", "1", "1")
+    counted = (total["queued"], total["answered"], total["abandoned"], total["answered_within_60s"])
+    assert counted == ("2", "1", "1", "1")
     assert (total["bookings_phone"], total["cancellations"], total["freed"], total["refilled"]) == ("1", "1", "2", "0")
 
 

@@ -38,7 +38,8 @@ def embedded_server(tmp_path):
         _, key = create_client(s, "portal")
     server = make_server("127.0.0.1", 0, None, threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
-    app = create_app(EmbeddedConfig(url, HOTLINE_PUBLIC_URL=base, TWILIO_AUTH_TOKEN=EMBEDDED_TOKEN, NOTIFY_BACKEND="log"))
+    config = EmbeddedConfig(url, HOTLINE_PUBLIC_URL=base, TWILIO_AUTH_TOKEN=EMBEDDED_TOKEN, NOTIFY_BACKEND="log")
+    app = create_app(config)
     server.app = app
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

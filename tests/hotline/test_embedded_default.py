@@ -99,7 +99,8 @@ def test_concurrent_keyed_confirms_and_calls_answer_fast_and_send_every_message(
                          f"/api/v1/centres/{centre}/slots?limit={API_BOOKINGS}")
     assert status == 200 and len(offers) == API_BOOKINGS
     with ThreadPoolExecutor(max_workers=API_BOOKINGS + IVR_CALLS) as pool:
-        online = [pool.submit(book_online, embedded_server, timed, n, o["first"]["slot_id"]) for n, o in enumerate(offers)]
+        online = [pool.submit(book_online, embedded_server, timed, n, o["first"]["slot_id"])
+                  for n, o in enumerate(offers)]
         phone = [pool.submit(call_and_book, embedded_server, timed, n) for n in range(IVR_CALLS)]
         codes = [f.result() for f in online]
         [f.result() for f in phone]

@@ -1,5 +1,6 @@
 """Whole calls through the Flask test client with signed requests: booking by phone."""
 from __future__ import annotations
+
 from dataclasses import replace
 
 from sqlalchemy import select
@@ -208,7 +209,8 @@ def test_the_same_person_twice_hears_that_they_already_have_an_appointment(clien
 
 def test_a_hold_that_lapsed_while_the_caller_spoke_is_given_back_and_a_new_offer_made(
         app, client, ivr_world, sessions_of):
-    app.config["POLICY"] = replace(app.config["POLICY"], hold_seconds=0)  # every hold lapses at once: the slow caller's case
+    # Every hold lapses at once: the slow caller's case.
+    app.config["POLICY"] = replace(app.config["POLICY"], hold_seconds=0)
     call = new_call(client)
     to_offer(call)
     take_offer(call)

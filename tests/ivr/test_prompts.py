@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -110,7 +110,7 @@ def test_apology_and_wait_music_are_pure():
 
 
 def test_german_dates_and_codes_read_naturally():
-    moment = datetime(2021, 4, 6, 12, 30, tzinfo=timezone.utc)
+    moment = datetime(2021, 4, 6, 12, 30, tzinfo=UTC)
     assert say_when(moment, "Europe/Berlin", "de") == "Dienstag, den 6. April, um 14:30 Uhr"
     assert say_when(moment, "Europe/Berlin", "en") == "Tuesday, 6 April at 14:30"
     assert say_birth("1938-03-03", "de") == "3. März 1938"

@@ -1,4 +1,4 @@
-"""Waiting for an agent: queue records, announcements with an honest estimate, callbacks that keep the place, overload."""
+"""Waiting for an agent: queue records, honest estimates, callbacks that keep the place, overload."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from hotline import config as hotline_config
 from hotline import create_app
 from shared_db.access.api_clients import create_client
-from shared_db.models import CampaignWindow, Invitation, PriorityGroup, Slot
 from shared_db.ledger.slots import new_slot
+from shared_db.models import CampaignWindow, Invitation, PriorityGroup, Slot
 from tests import builders as b
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -70,8 +70,9 @@ def build_api_world(sessions) -> ApiWorld:
         jj_slot = new_slot(home, jj, at(6), "first", 1, 1)
         s.add(jj_slot)
         groups = {g.number: g for g in s.scalars(select(PriorityGroup))}
-        s.add(CampaignWindow(group_id=groups[1].id, opens_on=today() - timedelta(days=3), channels="phone,online,agent"))
-        s.add(CampaignWindow(group_id=groups[2].id, opens_on=today() + timedelta(days=7), channels="phone,online,agent"))
+        everywhere = "phone,online,agent"
+        s.add(CampaignWindow(group_id=groups[1].id, opens_on=today() - timedelta(days=3), channels=everywhere))
+        s.add(CampaignWindow(group_id=groups[2].id, opens_on=today() + timedelta(days=7), channels=everywhere))
         s.add(Invitation(facility="Pflegeheim Sonnenhof", group_id=groups[1].id, code="4711"))
         client, key = create_client(s, "portal")
         s.flush()

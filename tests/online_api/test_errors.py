@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from hotline import create_app
 from hotline import config as hotline_config
-from shared_db.policy import Policy
+from hotline import create_app
 from shared_db.access.api_clients import revoke
 from shared_db.models import Booking, Slot
+from shared_db.policy import Policy
 from shared_db.types import utcnow
 from tests.online_api.support import assert_problem, book_online, headers, hold, person, today
 

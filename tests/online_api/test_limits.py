@@ -1,7 +1,6 @@
 """Rate limits per API client and per forwarded end-user IP, in memory and on a real Redis."""
 from __future__ import annotations
 
-
 from hotline import config as hotline_config
 from tests.online_api.support import assert_problem, headers, make_client
 

@@ -16,8 +16,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-
-
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance, negative_data_rejection, ignored_auth]
 

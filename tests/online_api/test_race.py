@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 
 from ivr.simulator import Call, CallError, flask_transport
 from shared_db import ledger
-from shared_db.ledger.checks import ledger_problems
 from shared_db.errors import LedgerError
+from shared_db.ledger.checks import ledger_problems
+from shared_db.ledger.slots import new_slot
 from shared_db.models import Booking, Centre, Slot
 from shared_db.people import PersonDetails
-from shared_db.ledger.slots import new_slot
 from shared_db.types import utcnow
 from tests import builders as b
 from tests.ivr.support import PUBLIC_URL, TOKEN, take_offer, to_offer

@@ -21,7 +21,6 @@ from tests.services.support import RecordingNotifier, use_database, use_notifier
 from tests.twilio_fake import Contract, FakeTwilio, Server
 from tests.twilio_mock import start_prism, twilio_openapi
 
-
 # --------------------------------------------------------------------------- jobs in this process
 
 

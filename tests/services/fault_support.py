@@ -11,8 +11,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from tests.twilio_mock import ACCOUNT_SID, REPO, free_port
 
@@ -69,7 +69,7 @@ class Worker:
                     "HOTLINE_TWILIO_TIMEOUT": "60", **env}
         self.log_path, self.proc = log_path, None
 
-    def start(self) -> "Worker":
+    def start(self) -> Worker:
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], cwd=REPO, env=self.env,
                                      stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -88,7 +88,7 @@ def test_worker_killed_mid_send_sends_once_and_loses_nothing(pg_sessions, fake_t
     first.kill()  # SIGKILL to worker and work horse, in the middle of the send
     released.set()
     [row] = _rows(pg_sessions)
-    assert (row.status, row.provider_id) == ("sending", None)
+    assert (row.id, row.status, row.provider_id) == (nid, "sending", None)
     assert len(fake_twilio.messages) == (1 if accepted else 0)
     workers()
     wait_for(lambda: _all_sent(pg_sessions, 1), 60, "the message to be settled by the next worker")
@@ -104,6 +104,7 @@ def test_twilio_500_and_429_are_retried_with_backoff(pg_sessions, fake_twilio, w
     workers()
     wait_for(lambda: _all_sent(pg_sessions, 1), 60, "the message to get through on the third attempt")
     [row] = _rows(pg_sessions)
+    assert row.id == nid
     creates = [t for method, path, t in fake_twilio.requests if method == "POST"]
     assert len(creates) == 3 and row.attempts == 3
     assert (creates[1] - creates[0]).total_seconds() >= 1 and (creates[2] - creates[1]).total_seconds() >= 2

@@ -48,7 +48,7 @@ def test_send_stores_provider_id_and_second_run_sends_nothing(jobs, sessions):
     assert sending.send_notification(nid) == "sent"
     assert sending.send_notification(nid) == "not due or already taken"
     row = _row(sessions, nid)
-    assert (row.status, row.attempts, row.provider_id) == ("sent", 1, "SM" + "%032x" % 1)
+    assert (row.status, row.attempts, row.provider_id) == ("sent", 1, "SM" + f"{1:032x}")
     assert [s[0] for s in jobs.sent] == [nid]
 
 

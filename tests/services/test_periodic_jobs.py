@@ -9,8 +9,8 @@ from services import queueing
 from services.jobs import notifier as notifiers
 from services.jobs import periodic
 from shared_db import ledger
-from shared_db.models import Booking, FreedCapacity, Notification, PurgeRecord, Setting, Slot
 from shared_db.errors import SlotUnavailable
+from shared_db.models import Booking, FreedCapacity, Notification, PurgeRecord, Setting, Slot
 from shared_db.types import utcnow
 from tests import builders
 from tests.builders import booked
@@ -53,9 +53,9 @@ def test_release_phone_quota_moves_only_unused_places_past_release(jobs, session
     assert periodic.release_phone_quota() == 1
     assert periodic.release_phone_quota() == 0
     with sessions() as session:
-        s, l = session.get(Slot, soon.id), session.get(Slot, later.id)
+        s, late = session.get(Slot, soon.id), session.get(Slot, later.id)
         assert (s.phone_capacity, s.phone_taken, s.online_capacity) == (1, 1, 4)
-        assert (l.phone_capacity, l.online_capacity) == (3, 2)
+        assert (late.phone_capacity, late.online_capacity) == (3, 2)
 
 
 def test_reminder_sent_once_a_day_before(jobs, sessions):

@@ -1,7 +1,6 @@
 """Outgoing texts: every kind in every language, short enough for two SMS segments, no health data."""
 from __future__ import annotations
 
-
 import pytest
 
 from shared_db.messages.texts import LOCALES, TEMPLATES, render, sms_segments

@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 
 from shared_db import ledger as booking
 from shared_db.models import Booking, Person, PurgeRecord
-from shared_db.people import PersonDetails, register
 from shared_db.operations.retention import purge
+from shared_db.people import PersonDetails, register
 from tests import builders as b
 
 DAY = b.NOW.date() + timedelta(days=10)

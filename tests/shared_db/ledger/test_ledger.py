@@ -7,12 +7,17 @@ import pytest
 from sqlalchemy import func, select
 
 from shared_db import ledger as booking
-from shared_db.ledger.checks import ledger_problems
 from shared_db.errors import (
-    CallerLimitReached, HoldExpired, InvalidInput, InvalidTransition, PersonAlreadyBooked, SlotUnavailable,
+    CallerLimitReached,
+    HoldExpired,
+    InvalidInput,
+    InvalidTransition,
+    PersonAlreadyBooked,
+    SlotUnavailable,
 )
-from shared_db.models import AuditEntry, Booking, Centre, FreedCapacity, Slot
+from shared_db.ledger.checks import ledger_problems
 from shared_db.ledger.pairing import find_offers
+from shared_db.models import AuditEntry, Booking, Centre, FreedCapacity, Slot
 from tests import builders as b
 from tests.shared_db.ledger.support import DAY
 

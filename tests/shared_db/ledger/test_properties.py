@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared_db import ledger as booking
-from shared_db.ledger.checks import ledger_problems
 from shared_db.errors import LedgerError
+from shared_db.ledger.checks import ledger_problems
 from tests import builders as b
 from tests.real_services import empty_all_tables
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from shared_db import ledger as booking
-from shared_db.ledger.checks import ledger_problems
 from shared_db.errors import CallerLimitReached, LedgerError, PersonAlreadyBooked
+from shared_db.ledger.checks import ledger_problems
 from shared_db.models import Booking, Slot
 from tests import builders as b
 from tests.shared_db.ledger.support import RACE_THREADS as THREADS

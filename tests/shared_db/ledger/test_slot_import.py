@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from shared_db.models import Slot
 from shared_db.ledger.slot_import import ImportRejected, import_slots
+from shared_db.models import Slot
 from tests import builders as b
 
 REPO = Path(__file__).resolve().parents[3]
