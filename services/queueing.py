@@ -23,6 +23,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from shared_db.session import inside
+
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "hotline"
@@ -81,7 +83,7 @@ def _hand_over_committed(session: Session) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_rolled_back(session: Session, previous_transaction) -> None:
     """Jobs asked for inside a rolled-back (sub)transaction go with it; the outer ones stay."""
-    kept = [job for job in session.info.get(_DEFERRED, []) if not _inside(job[0], previous_transaction)]
+    kept = [job for job in session.info.get(_DEFERRED, []) if not inside(job[0], previous_transaction)]
     session.info[_DEFERRED] = kept
 
 
@@ -91,13 +93,6 @@ def _drop_leftovers(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_DEFERRED, None)
 
-
-def _inside(transaction, outer) -> bool:
-    while transaction is not None:
-        if transaction is outer:
-            return True
-        transaction = transaction.parent
-    return False
 
 
 # --------------------------------------------------------------------------- the in-process runner

@@ -115,7 +115,7 @@ def _forget_rolled_back_writes(session: Session, previous_transaction) -> None:
     """
     kept = []
     for obj, transaction, inserted_values in session.info.get(_CORE_WRITTEN, []):
-        if not _inside(transaction, previous_transaction):
+        if not inside(transaction, previous_transaction):
             kept.append((obj, transaction, inserted_values))
         elif inserted_values is None:
             if obj in session:
@@ -128,7 +128,7 @@ def _forget_rolled_back_writes(session: Session, previous_transaction) -> None:
     session.info[_CORE_WRITTEN] = kept
 
 
-def _inside(transaction, outer) -> bool:
+def inside(transaction, outer) -> bool:
     """True when `transaction` is `outer` or began inside it."""
     while transaction is not None:
         if transaction is outer:

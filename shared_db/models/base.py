@@ -1,9 +1,7 @@
 """The declarative base, constraint naming and the status vocabularies every model shares."""
 from __future__ import annotations
 
-from sqlalchemy import (
-    MetaData,
-)
+from sqlalchemy import Index, MetaData, text
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
@@ -27,3 +25,8 @@ class Base(DeclarativeBase):
 
 
 # --------------------------------------------------------------------------- places and vaccines
+
+
+def partial_unique_index(name: str, *columns: str, where: str) -> Index:
+    """A unique index over the rows matching `where`, the same on SQLite and PostgreSQL."""
+    return Index(name, *columns, unique=True, sqlite_where=text(where), postgresql_where=text(where))

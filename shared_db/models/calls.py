@@ -12,12 +12,12 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared_db.models.base import (
     Base,
+    partial_unique_index,
 )
 from shared_db.types import UTCDateTime, utcnow
 
@@ -67,13 +67,7 @@ class CallbackRequest(Base):
             "status IN ('pending', 'claimed', 'done', 'given_up')", name="status"
         ),
         # One open request per number: duplicates are merged into it.
-        Index(
-            "uq_callback_open_number",
-            "phone",
-            unique=True,
-            sqlite_where=text("status IN ('pending', 'claimed')"),
-            postgresql_where=text("status IN ('pending', 'claimed')"),
-        ),
+        partial_unique_index("uq_callback_open_number", "phone", where="status IN ('pending', 'claimed')"),
         Index("ix_callback_order", "status", "place_at"),
     )
 

@@ -13,12 +13,12 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared_db.models.base import (
     Base,
+    partial_unique_index,
 )
 
 if TYPE_CHECKING:  # only for annotations: the registry resolves the relationship
@@ -116,13 +116,8 @@ class Booking(Base):
         CheckConstraint("first_pool IN ('phone', 'online')", name="first_pool"),
         CheckConstraint("second_pool IS NULL OR second_pool IN ('phone', 'online')", name="second_pool"),
         # One active booking per person, enforced by the database under any concurrency.
-        Index(
-            "uq_bookings_active_person",
-            "person_id",
-            unique=True,
-            sqlite_where=text("status IN ('held', 'confirmed') AND person_id IS NOT NULL"),
-            postgresql_where=text("status IN ('held', 'confirmed') AND person_id IS NOT NULL"),
-        ),
+        partial_unique_index("uq_bookings_active_person", "person_id",
+                             where="status IN ('held', 'confirmed') AND person_id IS NOT NULL"),
         Index("ix_bookings_status_hold", "status", "hold_expires_at"),
         Index("ix_bookings_caller", "caller_number", "confirmed_at"),
     )
