@@ -1,30 +1,62 @@
 """The `hotline` command line: one entry point for operators."""
 from __future__ import annotations
 
+import functools
 import secrets
+import subprocess
 import sys
 
 import click
-from flask import current_app
-from flask.cli import FlaskGroup
+from flask import Flask, current_app, has_app_context
+from flask.cli import ScriptInfo
 
 from hotline import create_app
 from shared_db import clock
 from shared_db.session import make_engine, make_sessionmaker, migrate, transaction
 
 
-def _create_app():
+def _create_app() -> Flask:
     """The app for commands; a missing secret is a one-line message, not a traceback."""
-    from flask.cli import NoAppException
-
     try:
         return create_app()
     except RuntimeError as exc:
         hint = "or run `hotline demo` once, which generates one for the embedded setup"
-        raise NoAppException(f"{exc} ({hint})") from None
+        raise click.UsageError(f"{exc} ({hint})") from None
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+def _given_app_or_new() -> Flask:
+    """The app Flask's test CLI runner hands in (`app.test_cli_runner()`), else one built from the environment."""
+    given = click.get_current_context().find_object(ScriptInfo)
+    return given.load_app() if given is not None else _create_app()
+
+
+class HotlineGroup(click.Group):
+    """hotline's own commands (no Flask options): each runs inside the app's context unless it says not to."""
+
+    group_class = type  # sub-groups (users, api-keys) behave the same
+
+    def command(self, *args, with_appcontext: bool = True, **kwargs):
+        """Register a command; `with_appcontext=False` for those that build their own app or none."""
+        register = super().command(*args, **kwargs)
+        if not with_appcontext:
+            return register
+        return lambda func: register(_in_app_context(func))
+
+def _in_app_context(func):
+    """Run `func` inside the active app's context (tests), or the app built from the environment."""
+
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        if has_app_context():
+            return func(*args, **kwargs)
+        with _given_app_or_new().app_context():
+            return func(*args, **kwargs)
+
+    return run
+
+
+@click.group(cls=HotlineGroup)
+@click.version_option(package_name="hotline", prog_name="hotline")
 def main() -> None:
     """Vaccination hotline: IVR, agent console, online API and jobs."""
 
@@ -241,10 +273,11 @@ def api_keys_list() -> None:
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="override a size parameter")
 def bench_command(names: tuple[str, ...], size: str, overrides: tuple[str, ...]) -> None:
     """Run benchmarks (all, or those named); print figures and write JSON to bench/results/."""
-    from bench.runner import run_selected
-
-    results = run_selected(list(names), size, dict(o.split("=", 1) for o in overrides), echo=click.echo)
-    sys.exit(0 if all(r.ok for r in results) else 1)
+    # A process of its own: the benchmarks drive the whole app from above, so the root does not import them.
+    command = [sys.executable, "-m", "bench", *names, "--size", size]
+    for override in overrides:
+        command += ["--set", override]
+    sys.exit(subprocess.call(command))
 
 
 @main.command("demo", with_appcontext=False)
@@ -263,10 +296,19 @@ def demo_command(port: int, no_serve: bool) -> None:
             seed_demo(session, clock.today())
     _print_demo_banner(app, port, DEMO_PASSWORDS)
     if not no_serve:
-        # Not app.run(): Flask ignores it inside a `flask`-style CLI command.
-        from werkzeug.serving import run_simple
+        _serve_embedded(app, port)
 
-        run_simple("127.0.0.1", port, app, use_reloader=False, threaded=True)
+
+def _serve_embedded(app: Flask, port: int) -> None:
+    """Serve the app with its periodic jobs on a thread beside it (without Redis there is no worker)."""
+    from werkzeug.serving import run_simple
+
+    if not app.config["REDIS_URL"]:
+        from services.jobs.embedded import EmbeddedCron
+        from services.jobs.worker import periodic_jobs
+
+        EmbeddedCron(periodic_jobs()).start()
+    run_simple("127.0.0.1", port, app, use_reloader=False, threaded=True)
 
 
 def _embedded_defaults(port: int) -> None:

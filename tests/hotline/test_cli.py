@@ -88,3 +88,21 @@ def test_api_keys_add_list_revoke(app, pg_sessions):
     with pg_sessions.begin() as s:
         assert authenticate(s, key) is None
     assert runner.invoke(api_keys_revoke, ["nobody"]).exit_code != 0
+
+
+def test_help_lists_hotlines_commands_and_nothing_of_flask(tmp_path):
+    shown = hotline(tmp_path, "--help")
+    assert shown.returncode == 0, shown.stderr
+    options, commands = shown.stdout.split("Commands:")
+    names = {line.split()[0] for line in commands.splitlines() if line.startswith("  ") and line[2] != " "}
+    assert names == {"api-keys", "bench", "call", "check", "demo", "import-slots", "migrate", "outbox", "purge",
+                     "seed-demo", "sweep", "users", "worker"}
+    assert "--env-file" not in options and "--app" not in options and "--debug" not in options
+
+
+def test_version_is_hotlines_own(tmp_path):
+    from importlib.metadata import version
+
+    shown = hotline(tmp_path, "--version")
+    assert shown.returncode == 0 and shown.stdout.strip() == f"hotline, version {version('hotline')}"
+    assert "Flask" not in shown.stdout and "Werkzeug" not in shown.stdout
