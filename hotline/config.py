@@ -97,6 +97,8 @@ class Config:
         self.CONSOLE_LOCKOUT_MINUTES = self._int("CONSOLE_LOCKOUT_MINUTES", 15)
         self.CONSOLE_LOGIN_RATE = self._get("CONSOLE_LOGIN_RATE", "20/5minute")
         self.CONSOLE_WALLBOARD_POLL_SECONDS = self._int("CONSOLE_WALLBOARD_POLL_SECONDS", 5)
+        # Set under gunicorn (Procfile): prometheus-client keeps each worker's figures there; a scrape adds them up.
+        self.PROMETHEUS_MULTIPROC_DIR = self._get("PROMETHEUS_MULTIPROC_DIR") or None
 
     def _get(self, name: str, default: str | None = None) -> str | None:
         return self._env.get(name, default)

@@ -1,11 +1,14 @@
 """Health, readiness and Prometheus metrics endpoints."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, current_app, jsonify
+from collections.abc import Iterable
+
+from flask import Blueprint, Flask, current_app, jsonify
+from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import text
 
 from services import db
-from services.metrics import add_metrics
+from services import metrics as services_metrics
 
 bp = Blueprint("health", __name__)
 
@@ -26,30 +29,24 @@ def readyz():
 
 @bp.get("/metrics")
 def metrics():
-    """Prometheus text format; collectors are added by the parts that own the figures."""
-    lines = []
-    for collect in current_app.extensions.get("hotline.metrics", []):
-        lines.extend(collect())
-    return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")
+    """Prometheus text format: request latencies and the figures the parts read from the database."""
+    return services_metrics.exposition(db.session())
 
 
-def ledger_metrics() -> list[str]:
-    """Bookings, free places and outbox backlog, read from the database at scrape time."""
+def ledger_figures(session, now) -> Iterable[Metric]:
+    """Bookings, free places and outbox rows, counted in the database at scrape time."""
     from shared_db.operations import stats
-    from shared_db.types import utcnow
 
-    session = db.session()
-    with session.begin():
-        bookings = stats.bookings_by_status_and_channel(session)
-        free = stats.free_places(session, utcnow())
-        outbox = stats.outbox_backlog(session)
-    lines = ["# HELP hotline_bookings Bookings by status and channel.", "# TYPE hotline_bookings gauge"]
-    lines += [f'hotline_bookings{{status="{s}",channel="{c}"}} {n}' for (s, c), n in sorted(bookings.items())]
-    lines += ["# HELP hotline_free_places Free places in future slots.", "# TYPE hotline_free_places gauge"]
-    lines += [f'hotline_free_places{{dose="{d}",pool="{p}"}} {n}' for (d, p), n in sorted(free.items())]
-    lines += ["# HELP hotline_notifications Outbox rows by status.", "# TYPE hotline_notifications gauge"]
-    lines += [f'hotline_notifications{{status="{s}"}} {n}' for s, n in sorted(outbox.items())]
-    return lines
+    bookings = GaugeMetricFamily("hotline_bookings", "Bookings by status and channel.", labels=["status", "channel"])
+    for (status, channel), count in sorted(stats.bookings_by_status_and_channel(session).items()):
+        bookings.add_metric([status, channel], count)
+    free = GaugeMetricFamily("hotline_free_places", "Free places in future slots.", labels=["dose", "pool"])
+    for (dose, pool), count in sorted(stats.free_places(session, now).items()):
+        free.add_metric([dose, pool], count)
+    outbox = GaugeMetricFamily("hotline_notifications", "Outbox rows by status.", labels=["status"])
+    for status, count in sorted(stats.outbox_backlog(session).items()):
+        outbox.add_metric([status], count)
+    return bookings, free, outbox
 
 
 def _database_ok() -> str:
@@ -76,4 +73,4 @@ def _redis_ok() -> str:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    add_metrics(app, ledger_metrics)
+    services_metrics.add_collector(app, ledger_figures)

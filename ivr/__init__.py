@@ -6,9 +6,9 @@ def init_app(app: Flask) -> None:
     """Register the IVR's webhooks, its voices and its queue figures on /metrics."""
     import voice_prompts
     from ivr import webhooks
-    from ivr.metrics import queue_metrics
-    from services.metrics import add_metrics
+    from ivr.metrics import queue_figures
+    from services.metrics import add_collector
 
     voice_prompts.use_voices(app.config.get("VOICES") or {})
     app.register_blueprint(webhooks.bp)
-    add_metrics(app, queue_metrics)
+    add_collector(app, queue_figures)

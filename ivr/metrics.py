@@ -1,30 +1,30 @@
-"""Prometheus figures of the phone line: queue length, answered and abandoned calls, callbacks, estimate."""
+"""Prometheus figures of the phone line: callers waiting, how the last hour's callers left, callbacks due, the estimate.
+
+Counted in the database at scrape time (count queries only; see services/metrics.py).
+"""
 from __future__ import annotations
 
-from services import db
+from collections.abc import Iterable
+
+from prometheus_client.core import GaugeMetricFamily, Metric
+
 from shared_db import calls
-from shared_db.types import utcnow
+from shared_db.calls import callbacks, queue
 
 
-def queue_metrics() -> list[str]:
-    """The agent queue as gauges, read at scrape time."""
-    session = db.session()
-    now = utcnow()
-    with session.begin():
-        stats = calls.queue_stats(session, now)
-        callbacks = len(calls.callback_list(session, now, limit=100_000))
-        estimate = calls.estimate_wait(session, stats.waiting + 1, now)
-    return [
-        "# HELP hotline_queue_waiting Callers waiting for an agent.", "# TYPE hotline_queue_waiting gauge",
-        f"hotline_queue_waiting {stats.waiting}",
-        "# HELP hotline_queue_left_last_hour Callers who left the queue in the last hour, by outcome.",
-        "# TYPE hotline_queue_left_last_hour gauge",
-        f'hotline_queue_left_last_hour{{outcome="answered"}} {stats.answered}',
-        f'hotline_queue_left_last_hour{{outcome="abandoned"}} {stats.abandoned}',
-        f'hotline_queue_left_last_hour{{outcome="callback"}} {stats.callbacks}',
-        "# HELP hotline_callbacks_due Callback requests due, not yet taken.", "# TYPE hotline_callbacks_due gauge",
-        f"hotline_callbacks_due {callbacks}",
-        "# HELP hotline_queue_estimate_seconds Estimated wait of the next caller (-1: not enough data).",
-        "# TYPE hotline_queue_estimate_seconds gauge",
-        f"hotline_queue_estimate_seconds {estimate if estimate is not None else -1}",
-    ]
+def queue_figures(session, now) -> Iterable[Metric]:
+    """The agent queue as gauges."""
+    waiting = calls.waiting_count(session, now)
+    yield GaugeMetricFamily("hotline_queue_waiting", "Callers waiting for an agent.", value=waiting)
+    left = GaugeMetricFamily("hotline_queue_left_last_hour", "Callers who left the queue in the last hour, by outcome.",
+                             labels=["outcome"])
+    outcomes = queue.left_since(session, now - calls.ESTIMATE_WINDOW)
+    for outcome in ("answered", "abandoned", "callback"):
+        left.add_metric([outcome], outcomes.get(outcome, 0))
+    yield left
+    yield GaugeMetricFamily("hotline_callbacks_due", "Callback requests due, not yet taken.",
+                            value=callbacks.count_due(session, now))
+    estimate = calls.estimate_wait(session, waiting + 1, now)
+    yield GaugeMetricFamily("hotline_queue_estimate_seconds",
+                            "Estimated wait of the next caller (-1: not enough data to say).",
+                            value=estimate if estimate is not None else -1)

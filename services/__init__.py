@@ -14,9 +14,10 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Wire the services to one app: its database, its settings for jobs, its job queue."""
-    from services import db, queueing, runtime
+    from services import db, metrics, queueing, runtime
     from services.jobs import sending  # noqa: F401 - registers the outbox's send-after-commit hook
 
     db.init_app(app)
     runtime.configure(app.config, app.extensions["services.db"].sessions)
     queueing.configure(app.config["REDIS_URL"])
+    metrics.init_app(app)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -61,6 +61,14 @@ def callback_list(session: Session, now: datetime | None = None, limit: int = 10
         CallbackRequest.status == "pending",
         (CallbackRequest.not_before.is_(None)) | (CallbackRequest.not_before <= now))
         .order_by(CallbackRequest.place_at, CallbackRequest.id).limit(limit)))
+
+
+def count_due(session: Session, now: datetime | None = None) -> int:
+    """How many pending callbacks are due (the figure callback_list would list, counted in the database)."""
+    now = now or utcnow()
+    return session.scalar(select(func.count(CallbackRequest.id)).where(
+        CallbackRequest.status == "pending",
+        (CallbackRequest.not_before.is_(None)) | (CallbackRequest.not_before <= now))) or 0
 
 
 def callback_from_queue(session: Session, call_sid: str, phone: str, language: str,

@@ -107,12 +107,17 @@ class QueueStats:
     average_wait_seconds: int | None
 
 
+def left_since(session: Session, since: datetime) -> dict[str, int]:
+    """How many callers left the queue since `since`, by outcome (one count query)."""
+    return dict(session.execute(select(QueueEntry.outcome, func.count(QueueEntry.id)).where(
+        QueueEntry.left_at >= since).group_by(QueueEntry.outcome)).all())
+
+
 def queue_stats(session: Session, now: datetime | None = None) -> QueueStats:
     """Queue figures of the last hour, for the console and /metrics."""
     now = now or utcnow()
     since = now - ESTIMATE_WINDOW
-    rows = dict(session.execute(select(QueueEntry.outcome, func.count(QueueEntry.id)).where(
-        QueueEntry.left_at >= since).group_by(QueueEntry.outcome)).all())
+    rows = left_since(session, since)
     waits = [(e.left_at - e.enqueued_at).total_seconds() for e in session.scalars(select(QueueEntry).where(
         QueueEntry.left_at >= since, QueueEntry.outcome == "answered"))]
     average = int(sum(waits) / len(waits)) if waits else None

@@ -18,3 +18,14 @@ def hotline(folder: Path, *args: str, input_text: str | None = None, **env: str)
 
 
 EMBEDDED_TOKEN = "embedded-test-token"  # the auth token of the embedded test server
+
+
+def scrape(client) -> dict[tuple[str, tuple], float]:
+    """GET /metrics, parsed as Prometheus does: {(sample name, sorted label pairs): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    response = client.get("/metrics")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(response.get_data(as_text=True))
+            for sample in family.samples}

@@ -10,6 +10,7 @@ from shared_db import calls
 from shared_db.models import CallbackRequest, QueueEntry, Setting
 from shared_db.session import transaction
 from shared_db.types import utcnow
+from tests.hotline.support import scrape
 from tests.ivr.support import LANDLINE_BIELEFELD, MOBILE, new_call
 
 
@@ -169,8 +170,8 @@ def test_agent_side_dequeue_hook_records_the_answer_and_tells_the_caller(client,
 
 def test_queue_figures_on_metrics(client, ivr_world):
     _to_queue(client)
-    text = client.get("/metrics").get_data(as_text=True)
-    assert "hotline_queue_waiting 1" in text and "hotline_queue_estimate_seconds -1" in text
+    figures = scrape(client)
+    assert figures[("hotline_queue_waiting", ())] == 1 and figures[("hotline_queue_estimate_seconds", ())] == -1
 
 
 def test_a_caller_an_agent_took_gets_no_callback(client, ivr_world, sessions_of):
