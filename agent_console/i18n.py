@@ -1,32 +1,40 @@
-"""Console language: German first, English and Turkish switchable; texts live in messages.py."""
+"""Console language: German first, English and Turkish switchable; texts are gettext catalogues.
+
+The catalogues live in agent_console/translations/ (see its docstring for how to add a text) and are
+read through Flask-Babel. The console has its own Flask-Babel domain with an absolute directory, so
+other parts of the app keep whatever translations they configure.
+"""
 from __future__ import annotations
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, has_request_context, redirect, request, url_for
 from flask import session as cookie
+from flask_babel import Babel, Domain
 
+from agent_console import translations
 from agent_console.blueprint import bp
-from agent_console.messages import CATALOGUE, LANGUAGES
+
+LANGUAGES = translations.LANGUAGES
+DOMAIN = Domain(translation_directories=str(translations.DIRECTORY), domain=translations.DOMAIN)
 
 
 def language() -> str:
     """The console language of this browser session (German unless switched)."""
-    lang = cookie.get("console_lang", "de")
+    lang = cookie.get("console_lang", "de") if has_request_context() else "de"
     return lang if lang in LANGUAGES else "de"
 
 
 def t(key: str, **values) -> str:
-    """The text for a message key in the current language (German when a translation is missing)."""
-    entry = CATALOGUE.get(key)
-    if entry is None:
-        return key
-    text = entry.get(language()) or entry["de"]
-    return text.format(**values) if values else text
+    """The text for a message key in the current language, placeholders (%(name)s) filled from values."""
+    return DOMAIN.gettext(key, **values)
 
 
 def init_app(app: Flask) -> None:
-    """Make `t`, the language and display helpers available in every console template."""
+    """Set up Flask-Babel and make `t`, the language and display helpers available in every console template."""
     from agent_console.helpers import local
     from shared_db.people import mask_phone
+
+    if "babel" not in app.extensions:
+        Babel(app, default_locale="de", default_timezone="Europe/Berlin", locale_selector=language)
 
     @app.context_processor
     def _console_context():
