@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from zoneinfo import ZoneInfo
@@ -56,6 +57,7 @@ class World:
     """Ids and the API key the load script needs (inherited by the load processes through fork)."""
 
     key = ""
+    run = uuid.uuid4().hex[:8]  # Idempotency-Keys of one run never meet those of another
     centre_ids: list[int] = []
     today = date.today()
     bare = False
@@ -108,13 +110,17 @@ def _share(total: int, parts: int, k: int) -> int:
 
 def person_json(number: int, phantom: bool) -> dict:
     name, dob = ivr_steps.person_of(number)
+    # A mobile per person (the portal verifies it), so each booking's confirmation goes out as an SMS.
     return {"name": ("Phantom " if phantom else "") + name, "date_of_birth": dob.isoformat(), "postcode": "33602",
-            "language": "de"}
+            "language": "de", "phone": f"+49170{number % 10**7:07d}"}
 
 
-def api(client: SignedClient, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
-    """One online API request as the portal sends it; the JSON answer ({} when none)."""
+def api(client: SignedClient, method: str, path: str, body: dict | None = None,
+        key: str | None = None) -> tuple[int, dict]:
+    """One online API request as the portal sends it (changes with an Idempotency-Key); the JSON answer."""
     headers = {"X-API-Key": World.key, "Accept": "application/json"}
+    if key:
+        headers["Idempotency-Key"] = key
     data = None
     if body is not None:
         data, headers["Content-Type"] = json.dumps(body), "application/json"
@@ -139,7 +145,8 @@ def online_booking(client: SignedClient, number: int, phantom: bool, cancel: boo
             return False
         pick = offers[(number + attempt) % len(offers)]
         status, held = api(client, "POST", "/api/v1/holds", {"first_slot_id": pick["first"]["slot_id"],
-                                                            "second_slot_id": pick["second"]["slot_id"]})
+                                                            "second_slot_id": pick["second"]["slot_id"]},
+                           key=f"{World.run}-{number}-{attempt}-hold")
         if status == 409:
             client.tally.kinds["online_slot_gone_retry"] += 1
             continue
@@ -147,14 +154,16 @@ def online_booking(client: SignedClient, number: int, phantom: bool, cancel: boo
             client.tally.kinds[f"online_hold_{status}"] += 1
             return False
         who = person_json(number, phantom)
-        status, done = api(client, "POST", f"/api/v1/holds/{held['hold_id']}/confirm", who)
+        status, done = api(client, "POST", f"/api/v1/holds/{held['hold_id']}/confirm", who,
+                           key=f"{World.run}-{number}-confirm")
         if status != 201:
             client.tally.kinds[f"online_confirm_{status}"] += 1
             return False
         client.tally.kinds["phantom_booked" if phantom else "online_booked"] += 1
         if cancel:
             status, _ = api(client, "POST", "/api/v1/bookings/cancel",
-                            {"booking_code": done["booking_code"], "date_of_birth": who["date_of_birth"]})
+                            {"booking_code": done["booking_code"], "date_of_birth": who["date_of_birth"]},
+                            key=f"{World.run}-{number}-cancel")
             client.tally.kinds["online_cancelled" if status == 200 else f"cancel_{status}"] += 1
         return True
     # Lost the race for a picked place three times: 409 slot_gone is the right answer each time.

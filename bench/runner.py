@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from bench.core import REGISTRY, Result, Settings, Unavailable, render, write
 
-MODULES = ("contention", "ivr_steps", "overload", "booking_day")
+MODULES = ("contention", "ivr_steps", "overload", "booking_day", "hosts")
 
 
 def load_all() -> dict:

@@ -25,10 +25,10 @@ class GunicornSettings:
     # 32 of the load's connections (86 % CPU) while the three others idled (docs/PERFORMANCE.md).
     keepalive: int = 0
 
-    def argv(self, app: str, port: int) -> list[str]:
+    def argv(self, app: str, port: int, host: str = "127.0.0.1") -> list[str]:
         return [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--threads", str(self.threads),
                 "--timeout", str(self.timeout), "--keep-alive", str(self.keepalive),
-                "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--backlog", "2048", app]
+                "--bind", f"{host}:{port}", "--log-level", "warning", "--backlog", "2048", app]
 
 
 def free_port() -> int:
