@@ -42,6 +42,7 @@ CENTRES = (("Impfzentrum Bielefeld", "Bielefeld", "33602"), ("Impfzentrum Münst
 HEADROOM = 1.3  # capacity over demand, so the day ends with places left and "sold out" is rare
 PHANTOM_EVERY = 50  # one attempt in fifty is a phantom booking
 CANCEL_EVERY = 20  # one online booking in twenty is cancelled again
+ROOM_PATIENCE = 300  # retries in the waiting room (at most 2 s apart) before a portal user gives up
 
 
 def role(number: int) -> str:
@@ -116,11 +117,13 @@ def person_json(number: int, phantom: bool) -> dict:
 
 
 def api(client: SignedClient, method: str, path: str, body: dict | None = None,
-        key: str | None = None) -> tuple[int, dict]:
+        key: str | None = None, ticket: str | None = None) -> tuple[int, dict]:
     """One online API request as the portal sends it (changes with an Idempotency-Key); the JSON answer."""
     headers = {"X-API-Key": World.key, "Accept": "application/json"}
     if key:
         headers["Idempotency-Key"] = key
+    if ticket:
+        headers["Waiting-Room-Ticket"] = ticket
     data = None
     if body is not None:
         data, headers["Content-Type"] = json.dumps(body), "application/json"
@@ -144,9 +147,7 @@ def online_booking(client: SignedClient, number: int, phantom: bool, cancel: boo
             client.tally.kinds["online_no_offer"] += 1
             return False
         pick = offers[(number + attempt) % len(offers)]
-        status, held = api(client, "POST", "/api/v1/holds", {"first_slot_id": pick["first"]["slot_id"],
-                                                            "second_slot_id": pick["second"]["slot_id"]},
-                           key=f"{World.run}-{number}-{attempt}-hold")
+        status, held = hold_in_line(client, pick, f"{World.run}-{number}-{attempt}-hold")
         if status == 409:
             client.tally.kinds["online_slot_gone_retry"] += 1
             continue
@@ -169,6 +170,22 @@ def online_booking(client: SignedClient, number: int, phantom: bool, cancel: boo
     # Lost the race for a picked place three times: 409 slot_gone is the right answer each time.
     client.tally.kinds["online_gave_up_slot_gone"] += 1
     return False
+
+
+def hold_in_line(client: SignedClient, pick: dict, key: str) -> tuple[int, dict]:
+    """POST the hold; sent to the waiting room, wait as told and come back with the ticket (keeping the place)."""
+    body = {"first_slot_id": pick["first"]["slot_id"], "second_slot_id": pick["second"]["slot_id"]}
+    ticket = None
+    for _ in range(ROOM_PATIENCE):
+        status, answer = api(client, "POST", "/api/v1/holds", body, key=key, ticket=ticket)
+        if status != 429 or answer.get("code") != "waiting_room":
+            break
+        client.tally.kinds["room_retries"] += 1
+        if ticket is None:
+            client.tally.kinds["online_waited_in_room"] += 1
+        ticket = answer["ticket"]
+        time.sleep(min(float(answer.get("estimated_wait_seconds") or 1), 2.0))
+    return status, answer
 
 
 def day_call(client: SignedClient, number: int) -> bool:
@@ -273,7 +290,10 @@ def run_day(settings: Settings, bookings: int, concurrency: int, memory: bool = 
     time_budget = float(settings.overrides.get("duration", 3600))
     with fresh_database(settings.pg_admin_url) as url:
         seed_day(url, bookings)
-        env = app_env(url, settings.redis_url)
+        env = {**app_env(url, settings.redis_url),
+               # The smoke day is small: a narrow room makes it fill, so waiting and coming back are exercised.
+               "HOTLINE_WAITING_ROOM_RATE": str(settings.pick(4, 25, "waiting_room_rate")),
+               "HOTLINE_WAITING_ROOM_BURST": str(settings.pick(2, 50, "waiting_room_burst"))}
         World.bare = True
         bare_memory = {}
         result.baseline = web.measure_levels(web.BARE_APP, env, gunicorn, day_call, [concurrency], time_budget,

@@ -283,7 +283,9 @@ class LeaderWatch(threading.Thread):
         self.stop_event.set()
         self.join(timeout=5)
         workers = self.redis.smembers("rq:workers")
-        return {"samples": len(self.holders), "leaders_seen": len(set(self.holders)), "rq_workers": len(workers)}
+        tickets = int(self.redis.hget("hotline:waiting-room", "issued") or 0)
+        return {"samples": len(self.holders), "leaders_seen": len(set(self.holders)), "rq_workers": len(workers),
+                "waiting_room_tickets": tickets}
 
 
 class KillWhenBooked(threading.Thread):
@@ -362,6 +364,7 @@ def run_shape(settings: Settings, attempts: int, concurrency: int, gunicorn: ser
             outbox = outbox_settled(cluster.database_url, counter)
             leaders = leader.finish()
         after = booking_day.outcome(cluster.database_url)
+        after["online_holds"] = sum(n for k, n in after["counts"].items() if k.startswith("online_"))
     finally:
         cluster.stop_all()
         net.close()
@@ -397,6 +400,8 @@ def _judge(result: Result, after: dict, probes: dict, outbox: dict, leaders: dic
         "idempotency_key_across_hosts": probes["idempotency"]["same_answer_on_both_hosts"],
         "end_user_limit_across_hosts": limit["passed"] == limit["limit"],
         "one_periodic_leader": leaders["leaders_seen"] == 1 and leaders["rq_workers"] == 2,
+        # Every online hold drew its ticket from the one room in Redis, whichever web host it reached.
+        "one_waiting_room_in_redis": leaders["waiting_room_tickets"] >= after["online_holds"] > 0,
     }
     result.notes.append("baseline: the same load through the load balancer with both web hosts up; the ratio is "
                         "the throughput kept while web1 is killed and its share moves to web2")

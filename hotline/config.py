@@ -89,6 +89,10 @@ class Config:
         # Online API limits (Flask-Limiter syntax): per API client, and per end user the portal forwards.
         self.API_RATE_LIMIT_CLIENT = self._get("API_RATE_LIMIT_CLIENT", "1200/minute")
         self.API_RATE_LIMIT_END_USER = self._get("API_RATE_LIMIT_END_USER", "30/minute")
+        # The waiting room for new holds (services/waiting_room.py): tickets let in per second, in order, across
+        # every web host. 25/s is what one machine of the benchmark's size books (docs/PERFORMANCE.md); 0 turns it off.
+        self.WAITING_ROOM_RATE = float(self._get("HOTLINE_WAITING_ROOM_RATE") or 25)
+        self.WAITING_ROOM_BURST = self._int("HOTLINE_WAITING_ROOM_BURST", 50)
         self.SESSION_COOKIE_SECURE = self._bool("SESSION_COOKIE_SECURE", True)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
@@ -129,6 +133,7 @@ class TestConfig(Config):
         self.DATABASE_URL = database_url
         self.REDIS_URL = None
         self.RATELIMIT_STORAGE_URI = "memory://"
+        self.WAITING_ROOM_RATE = 0.0  # off unless a test of the room turns it on
         self.SECRET_KEY = "test-secret"
         self.TWILIO_ACCOUNT_SID = "AC" + "0" * 32
         self.TWILIO_AUTH_TOKEN = "test-auth-token"

@@ -13,9 +13,11 @@ def init_app(app: Flask) -> None:
     """Register the API's routes, rate limits and problem+json error handlers on the app."""
     from online_api.auth import init_limiter
     from online_api.views import bp
+    from online_api.waiting import init_waiting_room
 
     app.register_blueprint(bp)
     init_limiter(app, bp)
+    init_waiting_room(app)
     # Unknown paths and methods under /api/v1/ never reach the blueprint's handlers.
     app.register_error_handler(404, _routing_problem)
     app.register_error_handler(405, _routing_problem)

@@ -13,7 +13,7 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_ID = 2_147_483_647
 PROBLEM_CODES = ("invalid_input", "not_eligible", "slot_gone", "hold_expired", "already_booked", "number_limit",
                  "not_found", "invalid_state", "unauthorized", "rate_limited", "idempotency_key_reused",
-                 "method_not_allowed")
+                 "method_not_allowed", "waiting_room")
 # No control characters: they have no place in a name and PostgreSQL refuses NUL.
 TEXT = r"^[^\u0000-\u001f\u007f]*$"
 DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -49,6 +49,10 @@ SCHEMAS: dict[str, Any] = {
                 "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
             "opens_on": _nullable(_DATE), "questions": {"type": "array", "items": {"type": "string"}},
             "limit": {"type": "integer"}, "retry_after": {"type": "integer"},
+            "ticket": {"type": "string", "description": "waiting_room: send it back as Waiting-Room-Ticket"},
+            "position": {"type": "integer", "minimum": 1, "description": "waiting_room: your place in the line"},
+            "estimated_wait_seconds": {"type": "integer", "minimum": 1,
+                                       "description": "waiting_room: at the rate bookings are let in now"},
         },
     },
     "EligibilityRequest": {
@@ -150,6 +154,10 @@ _PARAMETERS = {
     "EndUserIp": {"name": END_USER_IP_HEADER, "in": "header", "required": False,
                   "description": "IP address of the portal's end user, for the per-user rate limit",
                   "schema": {"type": "string", "maxLength": 45, "pattern": r"^[0-9A-Fa-f.:]{2,45}$"}},
+    "WaitingRoomTicket": {"name": "Waiting-Room-Ticket", "in": "header", "required": False,
+                          "description": "the ticket a 429 waiting_room answer gave: retrying with it keeps "
+                                         "the place in line (without it, the attempt queues at the back)",
+                          "schema": {"type": "string", "maxLength": 120, "pattern": r"^[0-9a-f.]+$"}},
     "IdempotencyKey": {"name": IDEMPOTENCY_HEADER, "in": "header", "required": False,
                        "description": "a retry with the same key and body gets the first answer again",
                        "schema": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"^[!-~]+$"}},
@@ -211,8 +219,11 @@ PATHS: dict[str, Any] = {
                 {"name": "limit", "in": "query", "required": False,
                  "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 20}}))},
     "/api/v1/holds": {"post": _operation(
-        "createHold", "Hold a first-dose slot and its second dose; the hold lapses after a few minutes",
-        201, _ref("Hold"), (409, 422), body="HoldRequest", idempotent=True)},
+        "createHold", "Hold a first-dose slot and its second dose; the hold lapses after a few minutes. "
+        "When many book at once, 429 `waiting_room` answers with a ticket, its place in line and an estimate "
+        "(and Retry-After); send the ticket back as Waiting-Room-Ticket to keep the place",
+        201, _ref("Hold"), (409, 422), body="HoldRequest", idempotent=True,
+        params=({"$ref": "#/components/parameters/WaitingRoomTicket"},))},
     "/api/v1/holds/{hold_id}": {"delete": _operation(
         "releaseHold", "Give a hold back before it lapses", 204, None, (404, 409), params=(_path_id("hold_id"),),
         idempotent=True)},

@@ -29,15 +29,16 @@ CODES = {
     "rate_limited": (429, "Too many requests"),
     "idempotency_key_reused": (422, "Idempotency-Key reused with a different request"),
     "method_not_allowed": (405, "Method not allowed"),
+    "waiting_room": (429, "In the waiting room"),
 }
 
 
 class ApiProblem(Exception):
     """An error the API answers with a problem document."""
 
-    def __init__(self, code: str, detail: str, **extra) -> None:
+    def __init__(self, code: str, detail: str, headers: dict | None = None, **extra) -> None:
         super().__init__(detail)
-        self.code, self.detail, self.extra = code, detail, extra
+        self.code, self.detail, self.extra, self.headers = code, detail, extra, headers
 
     @property
     def status(self) -> int:
@@ -95,7 +96,8 @@ def problem_response(problem: ApiProblem, headers: dict | None = None) -> Respon
 
 def ledger_problem(exc: Exception):
     """Handler: an ApiProblem or a ledger refusal as its problem document."""
-    return problem_response(as_problem(exc))
+    problem = as_problem(exc)
+    return problem_response(problem, problem.headers)
 
 
 def http_problem(exc: HTTPException):

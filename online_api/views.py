@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from online_api import serialize
+from online_api import serialize, waiting
 from online_api.auth import ClientRef, current_client, end_user_ip
 from online_api.idempotency import Answer, fingerprint, run_once
 from online_api.inputs import booking_code, json_body, plausible_birth_date, slot_query
@@ -125,8 +125,9 @@ def lookup_booking():
 
 @bp.post("/holds")
 def create_hold():
-    """Hold a first dose and its second for the online channel."""
+    """Hold a first dose and its second for the online channel (through the waiting room when it is full)."""
     data = json_body("HoldRequest")
+    waiting.admit(current_client())
 
     def operation(session: Session, client: ClientRef) -> Answer:
         """Take the places."""
