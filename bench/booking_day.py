@@ -152,13 +152,13 @@ def online_booking(client: SignedClient, number: int, phantom: bool, cancel: boo
             client.tally.kinds["online_slot_gone_retry"] += 1
             continue
         if status != 201:
-            client.tally.kinds[f"online_hold_{status}"] += 1
+            client.tally.kinds[f"online_hold_{status}_{held.get('code', '')}"] += 1
             return False
         who = person_json(number, phantom)
         status, done = api(client, "POST", f"/api/v1/holds/{held['hold_id']}/confirm", who,
                            key=f"{World.run}-{number}-confirm")
         if status != 201:
-            client.tally.kinds[f"online_confirm_{status}"] += 1
+            client.tally.kinds[f"online_confirm_{status}_{done.get('code', '')}"] += 1
             return False
         client.tally.kinds["phantom_booked" if phantom else "online_booked"] += 1
         if cancel:

@@ -52,6 +52,9 @@ defaults
     timeout connect 2s
     timeout client 60s
     timeout server 60s
+    # A web host busy at full load still answers its health check within seconds; only a dead one fails
+    # three in a row. Until then, requests to a dead host fail to connect and are redispatched at once.
+    timeout check 10s
     retries 3
     option redispatch 1
     # A request that died with its host is tried on the other one, but only where a second delivery is
@@ -69,8 +72,8 @@ backend web
     balance roundrobin
     option httpchk GET /healthz
     http-check expect status 200
-    server web1 {web1}:{port} check inter 500 fall 2 rise 2
-    server web2 {web2}:{port} check inter 500 fall 2 rise 2
+    server web1 {web1}:{port} check inter 1s fall 3 rise 2
+    server web2 {web2}:{port} check inter 1s fall 3 rise 2
 """
 
 
@@ -361,7 +364,7 @@ def run_shape(settings: Settings, attempts: int, concurrency: int, gunicorn: ser
             result.figures = run_load(cluster.url("lb"), server.BENCH_AUTH_TOKEN, booking_day.day_call,
                                       concurrency, 600, attempts, first_number=web.CALLS_PER_LEVEL)
             result.figures["web1_killed_at_bookings"] = killed = killer.finish()
-            outbox = outbox_settled(cluster.database_url, counter)
+            outbox = outbox_settled(cluster.database_url, counter, seconds=settings.pick(90, 600, "settle_s"))
             leaders = leader.finish()
         after = booking_day.outcome(cluster.database_url)
         after["online_holds"] = sum(n for k, n in after["counts"].items() if k.startswith("online_"))
