@@ -318,7 +318,8 @@ def outbox_settled(database_url: str, counter: TwilioCounter, seconds: float = 9
     """Wait until no message is pending or being sent; then compare the outbox with what reached the provider."""
     engine = make_engine(database_url, pool_size=1)
     sessions = make_sessionmaker(engine)
-    deadline = time.monotonic() + seconds
+    started = time.monotonic()
+    deadline = started + seconds
     while True:
         with transaction(sessions) as session:
             rows = session.execute(select(Notification.id, Notification.status)).all()
@@ -328,7 +329,8 @@ def outbox_settled(database_url: str, counter: TwilioCounter, seconds: float = 9
         time.sleep(0.5)
     engine.dispose()
     sent = {str(i) for i, s in rows if s in ("sent", "delivered")}  # "cancelled": superseded before sending
-    return {"messages": len(rows), "still_open": len(open_rows),
+    return {"messages": len(rows), "still_open": len(open_rows), "drained_s_after_load": round(
+                time.monotonic() - started, 1),
             "sent_more_than_once": sum(1 for n in counter.sends.values() if n > 1),
             "sent_but_not_at_provider": len(sent - set(counter.sends)),
             "at_provider_unknown_to_outbox": len(set(counter.sends) - {str(i) for i, _ in rows})}
