@@ -1,6 +1,7 @@
 """Small helpers the console views share: the unit of work, the actor, dates for display."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -73,6 +74,39 @@ def parse_date(raw: str | None) -> date | None:
         except ValueError:
             continue
     return None
+
+
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+OLDEST_AGE = 120
+
+
+def birth_date(raw: str, today: date) -> tuple[date | None, str | None]:
+    """A date of birth typed as TT.MM.JJJJ (or 1940-02-29), or the key of the message naming what is wrong."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None, "book.need_dob"
+    match = _DAY_MONTH_YEAR.fullmatch(raw) or re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", raw)
+    if match is None:
+        return None, "book.dob_format"
+    parts = [int(p) for p in match.groups()]
+    day, month, year = parts if len(match.group(1)) < 4 else parts[::-1]
+    try:
+        born = date(year, month, day)
+    except ValueError:
+        return None, "book.dob_impossible"  # 31.02.1940 is in the right format, but no such day exists
+    if born > today:
+        return None, "book.dob_future"
+    if today.year - born.year > OLDEST_AGE:
+        return None, "book.dob_too_old"
+    return born, None
+
+
+def parse_iso_date(raw: str | None) -> date | None:
+    """A date given as 2021-04-06 (the calendar's links), or None."""
+    try:
+        return date.fromisoformat((raw or "").strip())
+    except ValueError:
+        return None
 
 
 def local(moment: datetime | None, fmt: str = "%d.%m.%Y %H:%M") -> str:

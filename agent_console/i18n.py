@@ -6,12 +6,16 @@ other parts of the app keep whatever translations they configure.
 """
 from __future__ import annotations
 
+from datetime import date, datetime
+
+from babel.dates import format_date
 from flask import Flask, has_request_context, redirect, request, url_for
 from flask import session as cookie
 from flask_babel import Babel, Domain
 
 from agent_console import translations
 from agent_console.blueprint import bp
+from shared_db import clock
 
 LANGUAGES = translations.LANGUAGES
 DOMAIN = Domain(translation_directories=str(translations.DIRECTORY), domain=translations.DOMAIN)
@@ -28,9 +32,29 @@ def t(key: str, **values) -> str:
     return DOMAIN.gettext(key, **values)
 
 
+def _as_day(value: date | datetime) -> date:
+    return clock.local_date(value) if isinstance(value, datetime) else value
+
+
+def day_short(value: date | datetime) -> str:
+    """Weekday and date in the console language: 'Di. 06.04.' (a moment counts on its Berlin day)."""
+    return format_date(_as_day(value), "EEE dd.MM.", locale=language())
+
+
+def day_long(value: date | datetime) -> str:
+    """The full date in the console language: 'Dienstag, 6. April 2021'."""
+    return format_date(_as_day(value), "full", locale=language())
+
+
+def weekday(value: date) -> str:
+    """The weekday's short name: 'Di.'."""
+    return format_date(value, "EEE", locale=language())
+
+
 def init_app(app: Flask) -> None:
     """Set up Flask-Babel and make `t`, the language and display helpers available in every console template."""
     from agent_console.helpers import local
+    from agent_console.slot_picker import here
     from shared_db.people import mask_phone
 
     if "babel" not in app.extensions:
@@ -40,7 +64,8 @@ def init_app(app: Flask) -> None:
     def _console_context():
         if not request.path.startswith("/console"):
             return {}
-        return {"t": t, "lang": language(), "languages": LANGUAGES, "local": local, "mask_phone": mask_phone}
+        return {"t": t, "lang": language(), "languages": LANGUAGES, "local": local, "mask_phone": mask_phone,
+                "day_short": day_short, "day_long": day_long, "weekday": weekday, "here": here}
 
 
 @bp.route("/language", methods=["POST"])

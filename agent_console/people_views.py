@@ -1,12 +1,15 @@
 """Agents' pages around a person: search, person page, notes, book on behalf, rebook, cancel."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
+from agent_console import slot_picker
 from agent_console.blueprint import bp
 from agent_console.helpers import (
+    birth_date,
     actor,
     flash_error,
     now,
@@ -20,11 +23,10 @@ from agent_console.i18n import t
 from shared_db.calls.queue import current_calls
 from shared_db.errors import InvalidInput, LedgerError, PersonAlreadyBooked
 from shared_db.ledger import changes
-from shared_db.ledger.pairing import find_offers
-from shared_db.models import ACTIVE_STATUSES, Booking, Centre, Person, Slot, Vaccine
+from shared_db.models import ACTIVE_STATUSES, Booking, Person, Slot
 from shared_db.people import PersonDetails, name_key, normalise_phone
 from shared_db.people import lookup as console_queries
-from shared_db.people.eligibility import Facts, assess, invitation_matches, load_rules
+from shared_db.people.eligibility import Facts, age_on, assess, invitation_matches, load_rules
 
 
 @bp.route("/")
@@ -67,20 +69,30 @@ def add_note(person_id: int):
 FACT_FIELDS = ("care_home", "occupation", "condition")
 
 
-def _details_from(form) -> tuple[dict, str | None]:
-    """The typed-in person details, and the key of the first problem (None when usable)."""
+@dataclass(frozen=True)
+class Problem:
+    """A field error: the field's name (for aria-invalid) and a message that names what is wrong."""
+
+    field: str
+    message: str
+
+
+def _details_from(form) -> tuple[dict, Problem | None]:
+    """The typed-in person details, and the first problem: which field, and what is wrong with it."""
     values = {k: (form.get(k) or "").strip() for k in ("name", "dob", "postcode", "phone", "language", "centre_id")}
     values["facts"] = {k: form.get(k) == "1" for k in FACT_FIELDS}
-    values["dob_date"] = parse_date(values["dob"])
+    values["dob_date"], dob_problem = birth_date(values["dob"], today())
     if not values["name"]:
-        return values, "book.need_name"
-    if values["dob_date"] is None:
-        return values, "book.need_dob"
+        return values, Problem("name", t("book.need_name"))
+    if dob_problem:
+        return values, Problem("dob", t(dob_problem, value=values["dob"]))
+    if values["postcode"] and not (values["postcode"].isdigit() and len(values["postcode"]) == 5):
+        return values, Problem("postcode", t("book.bad_postcode", value=values["postcode"]))
     if values["phone"]:
         try:
             values["phone_e164"] = normalise_phone(values["phone"])
         except InvalidInput:
-            return values, "book.bad_phone"
+            return values, Problem("phone", t("book.bad_phone", value=values["phone"]))
     return values, None
 
 
@@ -92,34 +104,36 @@ def _assessment(s, values, centre_id: int | None):
 
 @bp.route("/book", methods=["GET"])
 def book_form():
-    """Enter or check a caller's details, see their eligibility and free slots."""
+    """Enter or check a caller's details, see their eligibility, then find a time in the calendar."""
     source = request.args
     if "person_id" in source and "name" not in source:
         with work() as s:
             known = s.get(Person, int(source["person_id"])) if source["person_id"].isdigit() else None
             if known is None:
                 abort(404)
-            source = {"name": known.name, "dob": known.date_of_birth.isoformat(), "postcode": known.postcode or "",
-                      "phone": known.phone or "", "language": known.language}
+            source = {"name": known.name, "dob": known.date_of_birth.strftime("%d.%m.%Y"),
+                      "postcode": known.postcode or "", "phone": known.phone or "", "language": known.language}
     values, problem = _details_from(source)
     with work() as s:
-        centres = list(s.scalars(select(Centre).where(Centre.active.is_(True)).order_by(Centre.name)))
         centre_id = int(values["centre_id"]) if values["centre_id"].isdigit() else None
-        verdict, offers = None, []
+        if centre_id is None and values["postcode"]:
+            centre_id = slot_picker.centre_for_postcode(s, values["postcode"])  # the centre serving the postcode
+        verdict, picker, explain = None, slot_picker.build(s, centre_id=None), None
         if not problem and "name" in source:
             verdict = _assessment(s, values, centre_id)
-            if centre_id:
-                offers = _offers(s, centre_id, verdict)
+            explain = _explanation(s, values, verdict)
+            allowed = verdict.vaccines if verdict.eligible else None  # an override may use any vaccine
+            picker = slot_picker.build(s, centre_id=centre_id, allowed_codes=allowed)
         return render_template("console/book.html", v=values, problem=problem if "name" in source else None,
-                               centres=centres, verdict=verdict, offers=offers, centre_id=centre_id)
+                               verdict=verdict, picker=picker, centre_id=centre_id, explain=explain)
 
 
-def _offers(s, centre_id: int, verdict):
-    """Free pairs at the centre; with the vaccines the person may have, or all for a possible override."""
-    vaccine_ids = None
-    if verdict is not None and verdict.eligible:
-        vaccine_ids = list(s.scalars(select(Vaccine.id).where(Vaccine.code.in_(verdict.vaccines))))
-    return find_offers(s, centre_ids=[centre_id], channel="agent", now=now(), vaccine_ids=vaccine_ids, limit=12)
+def _explanation(s, values, verdict) -> dict:
+    """What the eligibility box says beside the verdict: age, vaccine names, the groups open now."""
+    open_groups = sorted({w.group for w in load_rules(s).windows if w.opens_on <= today()
+                          and (w.closes_on is None or w.closes_on >= today())})
+    return {"age": age_on(values["dob_date"], today()), "vaccines": slot_picker.vaccine_names(s, verdict.vaccines),
+            "open_groups": [t("book.group", number=g) for g in open_groups]}
 
 
 @bp.route("/book", methods=["POST"])
@@ -127,7 +141,7 @@ def book_submit():
     values, problem = _details_from(request.form)
     back = url_for("console.book_form", **{k: v for k, v in request.form.items() if k != "csrf_token"})
     if problem:
-        flash_error(t(problem))
+        flash_error(problem.message)
         return redirect(back)
     first_id, second_id = _parse_pair(request.form.get("pair", ""))
     override = request.form.get("override") == "1"
@@ -174,28 +188,40 @@ def _parse_pair(raw: str) -> tuple[int, int | None]:
 
 @bp.route("/bookings/<int:booking_id>/rebook", methods=["GET"])
 def rebook_form(booking_id: int):
+    """The booking calendar for another day or centre (same vaccine); the current time cannot be chosen."""
     with work() as s:
         current = s.get(Booking, booking_id)
         if current is None:
             abort(404)
-        centres = list(s.scalars(select(Centre).where(Centre.active.is_(True)).order_by(Centre.name)))
         centre_id = request.args.get("centre_id", type=int) or current.first_slot.centre_id
-        offers = find_offers(s, centre_ids=[centre_id], channel="agent", now=now(),
-                             vaccine_ids=[current.first_slot.vaccine_id], limit=12)
-        return render_template("console/rebook.html", b=current, offers=offers, centres=centres, centre_id=centre_id)
+        picker = slot_picker.build(s, centre_id=centre_id, fixed_vaccine_id=current.first_slot.vaccine_id,
+                                   current=(current.first_slot_id, current.second_slot_id))
+        return render_template("console/rebook.html", b=current, picker=picker)
 
 
 @bp.route("/bookings/<int:booking_id>/rebook", methods=["POST"])
 def rebook_submit(booking_id: int):
+    """Move a booking to the chosen time with a reason; choosing its own time again is refused."""
     first_id, second_id = _parse_pair(request.form.get("pair", ""))
+    reason = request.form.get("reason", "").strip()
+    back = url_for("console.rebook_form", booking_id=booking_id)
     try:
         with work() as s:
+            current = s.get(Booking, booking_id)
+            if current is None:
+                abort(404)
+            if first_id == current.first_slot_id:
+                flash_error(t("rebook.same_slot"))
+                return redirect(back)
+            if not reason:
+                flash_error(t("rebook.need_reason"))
+                return redirect(back)
             moved = changes.rebook_booking(s, booking_id, first_slot_id=first_id, second_slot_id=second_id,
-                                           actor=actor(), channel="agent", now=now(), reason="agent rebook")
+                                           actor=actor(), channel="agent", now=now(), reason=reason)
             person_id = moved.person_id
     except LedgerError as exc:
         flash_error(t("error.ledger", code=exc.code))
-        return redirect(url_for("console.rebook_form", booking_id=booking_id))
+        return redirect(back)
     flash(t("rebook.done"), "ok")
     return redirect(url_for("console.person", person_id=person_id) if person_id else url_for("console.home"))
 
