@@ -48,13 +48,13 @@ def free_days(session: Session, *, centre_id: int, vaccine_ids: Iterable[int], c
               first_day: date, days: int) -> dict[date, FreeDay]:
     """Free first-dose places per local day from `first_day` for `days` days (days without any are left out)."""
     tz = session.scalar(select(Centre.timezone).where(Centre.id == centre_id))
-    start = max(clock.start_of_day(first_day, tz).astimezone(UTC), now)
+    start = clock.start_of_day(first_day, tz).astimezone(UTC)
     end = clock.start_of_day(first_day + timedelta(days=days), tz).astimezone(UTC)
     rows = session.execute(
         select(Slot.starts_at, Slot.phone_capacity, Slot.phone_taken, Slot.online_capacity, Slot.online_taken,
                Slot.phone_release_at)
         .where(Slot.centre_id == centre_id, Slot.vaccine_id.in_(list(vaccine_ids)), Slot.dose == "first",
-               Slot.starts_at > start, Slot.starts_at < end, free_condition(channel, now)))
+               Slot.starts_at >= start, Slot.starts_at > now, Slot.starts_at < end, free_condition(channel, now)))
     counts: dict[date, list[int]] = {}
     for row in rows:
         moment = clock.local(row.starts_at, tz)
@@ -69,8 +69,9 @@ def day_offers(session: Session, *, centre_id: int, vaccine_ids: Iterable[int], 
     tz = session.scalar(select(Centre.timezone).where(Centre.id == centre_id))
     start = clock.start_of_day(day, tz).astimezone(UTC)
     end = clock.start_of_day(day + timedelta(days=1), tz).astimezone(UTC)
+    after = max(start - timedelta(microseconds=1), now)  # find_offers takes times after `after`: midnight counts
     return find_offers(session, centre_ids=[centre_id], channel=channel, now=now, vaccine_ids=list(vaccine_ids),
-                       after=max(start, now), before=end, limit=limit, scan=limit * 2)
+                       after=after, before=end, limit=limit, scan=limit * 2)
 
 
 def vaccines_at(session: Session, centre_id: int, now: datetime) -> list[int]:

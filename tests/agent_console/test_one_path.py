@@ -43,7 +43,8 @@ def test_console_cancel_sends_its_message_at_once(agent, console_world, pg_sessi
 
 def test_console_rebook_sends_its_message_at_once(agent, console_world, pg_sessions):
     booking_id = book(pg_sessions, console_world, index=3)
-    post(agent, f"/console/bookings/{booking_id}/rebook", pair=f"{console_world.firsts[0]}:{console_world.seconds[0]}")
+    post(agent, f"/console/bookings/{booking_id}/rebook", pair=f"{console_world.firsts[0]}:{console_world.seconds[0]}",
+         reason="Wunsch der Person")
     assert messages(pg_sessions) == [("rebooked", "sent")]
 
 
@@ -66,7 +67,8 @@ def test_phantom_clean_up_sends_each_message_at_once(supervisor, console_world, 
 
 def test_a_rebook_onto_the_same_slots_changes_nothing_and_says_nothing(agent, console_world, pg_sessions):
     booking_id = book(pg_sessions, console_world)
-    post(agent, f"/console/bookings/{booking_id}/rebook", pair=f"{console_world.firsts[0]}:{console_world.seconds[0]}")
+    post(agent, f"/console/bookings/{booking_id}/rebook", pair=f"{console_world.firsts[0]}:{console_world.seconds[0]}",
+         reason="Wunsch der Person")
     assert messages(pg_sessions) == []
 
 
@@ -77,7 +79,7 @@ def test_a_newer_message_about_a_booking_replaces_the_unsent_older_one(agent, co
     try:
         for index in (0, 1, 2):
             pair = f"{console_world.firsts[index]}:{console_world.seconds[index]}"
-            post(agent, f"/console/bookings/{booking_id}/rebook", pair=pair)
+            post(agent, f"/console/bookings/{booking_id}/rebook", pair=pair, reason="Wunsch der Person")
     finally:
         event.listen(Session, "pending_to_persistent", sending._send_after_commit)
     assert messages(pg_sessions) == [("rebooked", "cancelled"), ("rebooked", "cancelled"), ("rebooked", "pending")]

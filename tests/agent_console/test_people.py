@@ -128,7 +128,7 @@ def test_rebook_moves_the_booking_and_frees_the_old_slot(agent, console, console
     page = agent.get(f"/console/bookings/{booking_id}/rebook").get_data(as_text=True)
     assert f'value="{console_world.firsts[0]}:{console_world.seconds[0]}"' in page
     response = post(agent, f"/console/bookings/{booking_id}/rebook",
-                    pair=f"{console_world.firsts[0]}:{console_world.seconds[0]}")
+                    pair=f"{console_world.firsts[0]}:{console_world.seconds[0]}", reason="Wunsch der Person")
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/console/people/{person_id}")
     with transaction(pg_sessions) as s:
         moved = s.get(Booking, booking_id)
@@ -138,7 +138,7 @@ def test_rebook_moves_the_booking_and_frees_the_old_slot(agent, console, console
         assert {f.slot_id for f in s.scalars(select(FreedCapacity))} == {console_world.firsts[3],
                                                                           console_world.seconds[3]}
         entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "rebooked"))
-        assert entry.actor == f"agent:{user_id(console, 'agent')}"
+        assert entry.actor == f"agent:{user_id(console, 'agent')}" and entry.reason == "Wunsch der Person"
         assert s.scalar(select(Notification.kind)) == "rebooked"
 
 
