@@ -41,6 +41,11 @@ def day_short(value: date | datetime) -> str:
     return format_date(_as_day(value), "EEE dd.MM.", locale=language())
 
 
+def day_year(value: date | datetime) -> str:
+    """Weekday and full date: 'Di. 06.04.2021'."""
+    return format_date(_as_day(value), "EEE dd.MM.yyyy", locale=language())
+
+
 def day_long(value: date | datetime) -> str:
     """The full date in the console language: 'Dienstag, 6. April 2021'."""
     return format_date(_as_day(value), "full", locale=language())
@@ -53,6 +58,7 @@ def weekday(value: date) -> str:
 
 def init_app(app: Flask) -> None:
     """Set up Flask-Babel and make `t`, the language and display helpers available in every console template."""
+    from agent_console import history
     from agent_console.helpers import local
     from agent_console.slot_picker import here
     from shared_db.people import mask_phone
@@ -65,7 +71,9 @@ def init_app(app: Flask) -> None:
         if not request.path.startswith("/console"):
             return {}
         return {"t": t, "lang": language(), "languages": LANGUAGES, "local": local, "mask_phone": mask_phone,
-                "day_short": day_short, "day_long": day_long, "weekday": weekday, "here": here}
+                "day_short": day_short, "day_year": day_year, "day_long": day_long, "weekday": weekday, "here": here,
+                "phone_display": history.phone_display, "delivery_reason": history.delivery_reason,
+                "message_kinds": history.MESSAGE_KINDS}
 
 
 @bp.route("/language", methods=["POST"])

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from agent_console import slot_picker
+from agent_console import history, slot_picker
 from agent_console.blueprint import bp
 from agent_console.helpers import (
-    birth_date,
     actor,
+    birth_date,
     flash_error,
     now,
     parse_date,
@@ -23,8 +23,9 @@ from agent_console.i18n import t
 from shared_db.calls.queue import current_calls
 from shared_db.errors import InvalidInput, LedgerError, PersonAlreadyBooked
 from shared_db.ledger import changes
-from shared_db.models import ACTIVE_STATUSES, Booking, Person, Slot
-from shared_db.people import PersonDetails, name_key, normalise_phone
+from shared_db.messages import outbox
+from shared_db.models import ACTIVE_STATUSES, Booking, Notification, Person, Slot
+from shared_db.people import PersonDetails, contact, name_key, normalise_phone
 from shared_db.people import lookup as console_queries
 from shared_db.people.eligibility import Facts, age_on, assess, invitation_matches, load_rules
 
@@ -45,12 +46,33 @@ def search():
 
 @bp.route("/people/<int:person_id>")
 def person(person_id: int):
+    """Everything an agent needs on the phone: numbers to call, bookings, messages and their delivery, history."""
     with work() as s:
         page = console_queries.person_page(s, person_id)
         if page is None:
             abort(404)
-        return render_template("console/person.html", page=page, p=page.person,
+        messages = contact.messages_about(s, person_id, [b.id for b in page.bookings])
+        return render_template("console/person.html", page=page, p=page.person, messages=messages,
+                               numbers=contact.known_numbers(page.person, page.bookings, messages),
+                               history=history.lines(s, page.history, page.bookings),
+                               note_authors=history.authors(s, [n.author for n in page.notes]),
                                active=any(b.status in ACTIVE_STATUSES for b in page.bookings))
+
+
+@bp.route("/people/<int:person_id>/messages/<int:message_id>/resend", methods=["POST"])
+def resend_message(person_id: int, message_id: int):
+    """Send a message about the person's booking again, to the number the agent typed or chose."""
+    typed = request.form.get("to", "").strip()
+    try:
+        with work() as s:
+            original = s.get(Notification, message_id)
+            if original is None or original.person_id != person_id:
+                abort(404)
+            contact.resend(s, message_id, typed, actor(), now())
+        flash(t("messages.resent", number=history.phone_display(normalise_phone(typed))), "ok")
+    except InvalidInput:
+        flash_error(t("messages.bad_number", value=typed))
+    return redirect(url_for("console.person", person_id=person_id) + "#messages")
 
 
 @bp.route("/people/<int:person_id>/notes", methods=["POST"])
@@ -226,6 +248,16 @@ def rebook_submit(booking_id: int):
     return redirect(url_for("console.person", person_id=person_id) if person_id else url_for("console.home"))
 
 
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["GET"])
+def cancel_confirm(booking_id: int):
+    """Say what a cancellation will do and who is told, and ask for the reason, before anything happens."""
+    with work() as s:
+        current = s.get(Booking, booking_id)
+        if current is None:
+            abort(404)
+        return render_template("console/cancel.html", b=current, told=outbox.recipient(current))
+
+
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
 def cancel(booking_id: int):
     reason = request.form.get("reason", "").strip()
@@ -236,6 +268,7 @@ def cancel(booking_id: int):
         person_id = current.person_id
     if not reason:
         flash_error(t("cancel.need_reason"))
+        return redirect(url_for("console.cancel_confirm", booking_id=booking_id))
     else:
         try:
             with work() as s:

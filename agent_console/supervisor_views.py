@@ -12,6 +12,7 @@ from shared_db import settings
 from shared_db.errors import InvalidInput, LedgerError
 from shared_db.models import Centre
 from shared_db.operations import daily_report, phantoms, wallboard
+from shared_db.people import contact
 
 
 @bp.route("/supervisor/wallboard")
@@ -99,3 +100,14 @@ def centre_save(centre_id: int):
     return redirect(url_for("console.settings_page") + f"#centre-{centre_id}")
 
 
+
+
+@bp.route("/supervisor/messages")
+@supervisor_required
+def failed_messages():
+    """Messages of a day (today unless ?day=) that did not reach the person, with Twilio's reason."""
+    day = parse_date(request.args.get("day")) or today()
+    start, end = wallboard.day_bounds(day)
+    with work() as s:
+        rows = contact.failed_on(s, start, end)
+        return render_template("console/failed_messages.html", rows=rows, day=day)

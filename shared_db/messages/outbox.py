@@ -37,14 +37,21 @@ def announce_booking(session: Session, booking: Booking, kind: str,
     if kind in STATE_KINDS:
         supersede_unsent(session, booking.id)
     person = booking.person
-    number = (person.phone if person else None) or booking.caller_number
+    number, channel = recipient(booking) or (None, None)
     if not number:
         return None
     language = person.language if person else "de"
-    channel = "sms" if is_mobile(number) else "voice"
     body = render(kind, language, booking, channel)
     return add(session, kind=kind, to_number=number, body=body, language=language, channel=channel,
                booking_id=booking.id, person_id=person.id if person else None, due_at=due_at)
+
+
+def recipient(booking: Booking) -> tuple[str, str] | None:
+    """Whom a message about a booking goes to and how: (number, "sms" for a mobile or "voice"), or None."""
+    number = (booking.person.phone if booking.person else None) or booking.caller_number
+    if not number:
+        return None
+    return number, "sms" if is_mobile(number) else "voice"
 
 
 def supersede_unsent(session: Session, booking_id: int) -> int:

@@ -11,7 +11,7 @@ from shared_db.session import transaction
 from tests.agent_console.support import PASSWORDS, csrf_of, post, sign_in
 
 SAMPLE_ARGS = {"person_id": 1, "booking_id": 1, "entry_id": 1, "request_id": 1, "task_id": 1, "centre_id": 1,
-               "filename": "console.css", "kind": "person", "target_id": 1}
+               "filename": "console.css", "kind": "person", "target_id": 1, "message_id": 1}
 PUBLIC = {"console.login", "console.static", "console.set_language"}
 TWIML = {"console.twiml_connect", "console.twiml_bridge"}
 

@@ -63,7 +63,8 @@ def test_person_page_shows_bookings_history_and_notes(agent, console, console_wo
     response = post(agent, f"/console/people/{person_id}/notes", body="Ruft lieber vormittags an.")
     assert response.status_code == 302
     page = agent.get(f"/console/people/{person_id}").get_data(as_text=True)
-    assert code in page and "Ruft lieber vormittags an." in page and "confirmed" in page
+    assert code in page and "Ruft lieber vormittags an." in page and f"Termin {code} gebucht: " in page
+    assert "Anna Agent</span> Ruft lieber" in page  # the note's author by name, not agent:<id>
     with transaction(pg_sessions) as s:
         entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "note_added"))
         assert entry.actor == f"agent:{user_id(console, 'agent')}" and "vormittags" not in str(entry.after)
