@@ -32,7 +32,12 @@ def queue_json():
         rows = queue_entries.waiting(s, now())
         return jsonify(count=len(rows), longest=rows[0].wait_seconds if rows else 0,
                        waiting=[{"position": w.position, "number": mask_phone(w.entry.from_number),
-                                 "language": w.entry.language, "wait": w.wait_seconds} for w in rows[:50]])
+                                 "language": w.entry.language, "language_name": _language_name(w.entry.language),
+                                 "wait": w.wait_seconds} for w in rows[:50]])
+
+
+def _language_name(code: str) -> str:
+    return t(f"language.{code}") if code in ("de", "en", "tr") else code
 
 
 @bp.route("/queue/take", methods=["POST"])
@@ -59,6 +64,9 @@ def take_next():
 
 @bp.route("/queue/<int:entry_id>/outcome", methods=["POST"])
 def call_outcome(entry_id: int):
+    if request.form.get("outcome", "") not in queue_entries.CALL_OUTCOMES:
+        flash_error(t("outcome.missing"))  # no default: a careless save must not record an outcome
+        return redirect(url_for("console.queue"))
     try:
         with work() as s:
             queue_entries.record_call_outcome(s, entry_id, user_id(), request.form.get("outcome", ""),
@@ -132,6 +140,9 @@ def _ring(target: tuple[str, int], back: str):
 
 @bp.route("/callbacks/<int:request_id>/outcome", methods=["POST"])
 def callback_outcome(request_id: int):
+    if request.form.get("outcome", "") not in callback_requests.OUTCOMES:
+        flash_error(t("outcome.missing"))  # no default: a careless save must not record the best outcome
+        return redirect(url_for("console.callbacks") + f"#cb-{request_id}")
     try:
         with work() as s:
             callback_requests.record_outcome(s, request_id, user_id(), request.form.get("outcome", ""), now(),

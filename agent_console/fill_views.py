@@ -8,7 +8,8 @@ from agent_console.calls_views import _ring
 from agent_console.helpers import flash_error, int_arg, now, policy, user_id, work
 from agent_console.i18n import t
 from shared_db.errors import LedgerError
-from shared_db.models import FreedCapacity
+from shared_db.messages import outbox
+from shared_db.models import Booking, FreedCapacity
 from shared_db.operations import claims, fill_tasks
 
 
@@ -61,6 +62,22 @@ def fill_call(task_id: int):
     return _ring((kind, int_arg("target_id")), url_for("console.fill_task", task_id=task_id))
 
 
+@bp.route("/fill/<int:task_id>/move-up")
+def fill_move_up_confirm(task_id: int):
+    """Say what moving a later booking onto the freed place does, and who is told, before doing it."""
+    with work() as s:
+        task = s.get(FreedCapacity, task_id)
+        booking = s.get(Booking, int_arg("booking_id"))
+        if task is None or booking is None:
+            abort(404)
+        if not claims.holds_claim(task, user_id(), now()):
+            flash_error(t("fill.not_claimed"))
+            return redirect(url_for("console.fill_list"))
+        old_slot = booking.first_slot if task.slot.dose == "first" else (booking.second_slot or booking.first_slot)
+        return render_template("console/move_up.html", task=task, b=booking, old_slot=old_slot,
+                               told=outbox.recipient(booking))
+
+
 @bp.route("/fill/<int:task_id>/outcome", methods=["POST"])
 def fill_outcome(task_id: int):
     """moved_up (a later booking), booked (a notify-list person), or lapsed (nobody could come)."""
@@ -74,6 +91,9 @@ def fill_outcome(task_id: int):
                 made = fill_tasks.book_candidate(s, task_id, int_arg("person_id"), user_id(), now(), policy())
                 message = t("book.done", code=made.code)
             elif outcome == "lapsed":
+                if not request.form.get("note", "").strip():
+                    flash_error(t("fill.need_lapse_note"))
+                    return redirect(url_for("console.fill_task", task_id=task_id))
                 fill_tasks.give_up(s, task_id, user_id(), now(), request.form.get("note", "").strip())
                 message = t("fill.lapsed")
             else:

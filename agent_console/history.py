@@ -45,6 +45,12 @@ def authors(s: Session, actors: list[str]) -> dict[str, str]:
     return {actor: who(actor, names) for actor in actors}
 
 
+def who_plain(actor: str) -> str:
+    """An actor in words without a database look-up (agents shown as 'Agent')."""
+    kind = (actor or "").partition(":")[0]
+    return t("channel.agent") if kind == "agent" else t(ACTOR_KINDS.get(kind, "actor.other"))
+
+
 def who(actor: str, names: dict[int, str]) -> str:
     """An audit actor in words: the agent's name, or the channel."""
     kind, _, ident = (actor or "").partition(":")

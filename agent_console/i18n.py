@@ -73,7 +73,7 @@ def init_app(app: Flask) -> None:
         return {"t": t, "lang": language(), "languages": LANGUAGES, "local": local, "mask_phone": mask_phone,
                 "day_short": day_short, "day_year": day_year, "day_long": day_long, "weekday": weekday, "here": here,
                 "phone_display": history.phone_display, "delivery_reason": history.delivery_reason,
-                "message_kinds": history.MESSAGE_KINDS}
+                "message_kinds": history.MESSAGE_KINDS, "who_of": history.who_plain}
 
 
 @bp.route("/language", methods=["POST"])

@@ -10,7 +10,8 @@ from agent_console.helpers import actor, flash_error, now, parse_date, today, wo
 from agent_console.i18n import t
 from shared_db import settings
 from shared_db.errors import InvalidInput, LedgerError
-from shared_db.models import Centre
+from shared_db.messages import outbox
+from shared_db.models import Booking, Centre
 from shared_db.operations import daily_report, phantoms, wallboard
 from shared_db.people import contact
 
@@ -38,6 +39,22 @@ def wallboard_json():
 def phantoms_page():
     with work() as s:
         return render_template("console/phantoms.html", suspects=phantoms.find(s, now()))
+
+
+@bp.route("/supervisor/phantoms/confirm", methods=["POST"])
+@supervisor_required
+def phantoms_confirm():
+    """Show which bookings a bulk cancel will end and who is told, before anything happens."""
+    ids = [int(v) for v in request.form.getlist("booking_id") if v.isdigit()]
+    reason = request.form.get("reason", "").strip()
+    if not ids or not reason:
+        flash_error(t("phantoms.need_selection") if not ids else t("phantoms.need_reason"))
+        return redirect(url_for("console.phantoms_page"))
+    with work() as s:
+        chosen = list(s.scalars(select(Booking).where(Booking.id.in_(ids)).order_by(Booking.id)))
+        rows = [(b, outbox.recipient(b)) for b in chosen]
+        return render_template("console/phantoms_confirm.html", rows=rows, reason=reason,
+                               told=sum(1 for _, to in rows if to))
 
 
 @bp.route("/supervisor/phantoms/cancel", methods=["POST"])

@@ -10,12 +10,14 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
         if (!data) { return; }
-        document.getElementById("queue-count").textContent = data.count;
+        var summary = document.getElementById("queue-summary");
+        summary.textContent = data.count === 0 ? summary.dataset.none : data.count === 1 ? summary.dataset.one
+          : summary.dataset.many.replace("{count}", data.count);
         var body = table.tBodies[0];
         body.textContent = "";
         data.waiting.forEach(function (w) {
           var tr = document.createElement("tr");
-          [w.position, w.number, w.language, mmss(w.wait)].forEach(function (v) { tr.appendChild(cell(v)); });
+          [w.position, w.number, w.language_name, mmss(w.wait)].forEach(function (v) { tr.appendChild(cell(v)); });
           body.appendChild(tr);
         });
       })

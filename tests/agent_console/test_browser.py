@@ -10,9 +10,10 @@ import re
 
 from sqlalchemy import select
 
-from shared_db import calls, ledger
-from shared_db.models import Booking, FreedCapacity
+from shared_db import calls, clock, ledger
+from shared_db.models import Booking, CallbackRequest, FreedCapacity, Slot
 from shared_db.session import transaction
+from shared_db.types import utcnow
 from tests.agent_console.support import PASSWORDS, TIMEOUT_MS, old_person
 
 
@@ -32,24 +33,56 @@ def sign_in(page, username: str) -> None:
     page.wait_for_url(re.compile(r"/console/$"))
 
 
-def test_sign_in_search_by_national_number_and_rebook(page, console_world, pg_sessions):
+def test_an_agents_day_find_by_phone_rebook_next_week_cancel_another_work_a_callback(page, console_world,
+                                                                                   pg_sessions):
+    """The agent's whole task, by keyboard and mouse as an agent would: every step through the pages."""
     with transaction(pg_sessions) as s:
-        made = ledger.book(s, first_slot_id=console_world.firsts[4], second_slot_id=console_world.seconds[4],
-                           details=old_person("Erna Schmidt", "+4952112345678"), channel="phone", actor="call:CA1")
-        booking_id = made.id
+        made = ledger.book(s, first_slot_id=console_world.firsts[0], second_slot_id=console_world.seconds[0],
+                           details=old_person("Erna Schmidt", None), channel="phone", actor="call:CA1",
+                           caller_number="+4952112345678")
+        other = ledger.book(s, first_slot_id=console_world.firsts[1], second_slot_id=console_world.seconds[1],
+                            details=old_person("Karl Klein", "+4915199887766"), channel="phone", actor="call:CA2")
+        calls.request_callback(s, "+4952199990000", "de", "queue", place_at=utcnow())
+        booking_id, other_id, next_week = made.id, other.id, clock.local_date(
+            s.get(Slot, console_world.firsts[5]).starts_at)
     sign_in(page, "agent")
     focused(page, "q")
-    page.keyboard.type("0521 1234 5678")  # the search field has focus on the start page
+    page.keyboard.type("0521 1234 5678")  # the number she called from; her own number is unknown
     page.keyboard.press("Enter")
     page.get_by_role("link", name="Erna Schmidt").click()
-    page.get_by_role("link", name="Umbuchen").click()
-    page.get_by_label(re.compile(r"Impfzentrum Bielefeld")).first.check()
+    assert page.locator('a[href="tel:+4952112345678"]').is_visible()
+    page.get_by_role("link", name=re.compile("Umbuchen")).click()
+    page.locator(f'a[href*="day={next_week.isoformat()}"]').click()
+    assert page.locator("input[name=pair]:checked").count() == 0  # nothing preselected
+    page.locator(f"#pair-{console_world.firsts[5]}").check()
+    page.get_by_label("Grund der Umbuchung").fill("Wunsch der Person")
     page.get_by_role("button", name="Auf diesen Termin umbuchen").click()
     page.get_by_text("Umgebucht; die Person wird benachrichtigt.").wait_for()
+    page.get_by_text(re.compile(r"umgebucht auf")).first.wait_for()  # the history says it in a sentence
+
+    page.get_by_role("link", name="Suche", exact=True).click()
+    page.get_by_label("Buchungscode, Telefonnummer oder Name").fill("Karl Klein")
+    page.keyboard.press("Enter")
+    page.get_by_role("link", name="Karl Klein").click()
+    page.get_by_role("link", name=re.compile("Stornieren")).click()
+    page.get_by_text("SMS an 01519 9887766").wait_for()  # says who is told before anything happens
+    page.get_by_label("Grund der Stornierung").fill("Termin beim Hausarzt")
+    page.get_by_role("button", name="Ja, Termin stornieren").click()
+    page.get_by_text("Buchung storniert; die Person wird benachrichtigt.").wait_for()
+
+    page.get_by_role("link", name="Rückrufe").click()
+    page.get_by_role("button", name="Nächsten Rückruf übernehmen").click()
+    assert page.locator('a[href="tel:+4952199990000"]').is_visible()
+    page.get_by_role("button", name="Speichern").click()  # no outcome chosen: the browser refuses
+    assert page.locator("select[name=outcome]:invalid").count() == 1
+    page.get_by_label("Ergebnis").select_option(label="Erreicht, kein Termin")
+    page.get_by_role("button", name="Speichern").click()
+    page.get_by_text("Ergebnis gespeichert.").wait_for()
     with transaction(pg_sessions) as s:
         moved = s.get(Booking, booking_id)
-        assert (moved.first_slot_id, moved.second_slot_id) == (console_world.firsts[0], console_world.seconds[0])
-        assert moved.changed_by.startswith("agent:")
+        assert (moved.first_slot_id, moved.second_slot_id) == (console_world.firsts[5], console_world.seconds[5])
+        assert s.get(Booking, other_id).status == "cancelled"
+        assert s.scalar(select(CallbackRequest.status)) == "done"
 
 
 def test_claim_and_finish_a_fill_task(page, console_world, pg_sessions):
@@ -66,7 +99,9 @@ def test_claim_and_finish_a_fill_task(page, console_world, pg_sessions):
     page.locator(f"#task-{task_id}").get_by_role("button", name="Übernehmen").click()
     page.wait_for_url(re.compile(rf"/console/fill/{task_id}$"))
     row = page.locator("#candidates tr", has_text="Hilde Eins")
-    row.get_by_role("button", name="Vorgezogen").click()
+    row.get_by_role("link", name=re.compile("Vorziehen")).click()
+    page.get_by_text(re.compile(r"wird von .* vorgezogen")).wait_for()  # asks first, saying what happens
+    page.get_by_role("button", name="Ja, Termin vorziehen").click()
     page.get_by_text(re.compile(r"Termin vorgezogen \(Code \d+\)")).wait_for()
     with transaction(pg_sessions) as s:
         assert s.get(FreedCapacity, task_id).status == "filled"
