@@ -74,7 +74,10 @@ def test_claim_move_up_and_the_later_place_becomes_a_task(agent, console, consol
     assert "Hilde Eins" not in agent.get(f"/console/fill/{task_id}").get_data(as_text=True)  # claim first
     post(agent, f"/console/fill/{task_id}/claim")
     page = agent.get(f"/console/fill/{task_id}").get_data(as_text=True)
-    assert "Hilde Eins" in page and 'value="moved_up"' in page
+    assert "Hilde Eins" in page and 'value="moved_up"' not in page  # one click only asks
+    assert f"/console/fill/{task_id}/move-up?booking_id={later}" in page
+    question = agent.get(f"/console/fill/{task_id}/move-up?booking_id={later}").get_data(as_text=True)
+    assert 'value="moved_up"' in question and "vorgezogen" in question and "0521 00004444" in question
     response = post(agent, f"/console/fill/{task_id}/outcome", outcome="moved_up", booking_id=str(later))
     assert response.status_code == 302
     with transaction(pg_sessions) as s:
