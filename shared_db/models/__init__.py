@@ -35,9 +35,11 @@ from shared_db.models.people import (
     CampaignWindow,
     EligibilityRule,
     Invitation,
+    OpeningNotice,
     Person,
     PersonNote,
     PriorityGroup,
+    VaccineAgeBand,
 )
 
 __all__ = [
@@ -58,6 +60,8 @@ __all__ = [
     "EligibilityRule",
     "CampaignWindow",
     "Invitation",
+    "OpeningNotice",
+    "VaccineAgeBand",
     "Person",
     "PersonNote",
     "CallSession",

@@ -138,6 +138,9 @@ class Booking(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
     reconfirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How the person's priority was shown: 'verified' (age from the birth date, or an invitation list entry),
+    # 'to_verify' (a self-declared answer, to be checked by supervisors and at the door); None before 0003.
+    verification: Mapped[str | None] = mapped_column(String(10))
     # Who created or last changed it: "call:CA…", "agent:7", "api:3", "system".
     created_by: Mapped[str] = mapped_column(String(64))
     changed_by: Mapped[str | None] = mapped_column(String(64))

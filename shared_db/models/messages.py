@@ -28,14 +28,15 @@ class Notification(Base):
             "status IN ('pending', 'sending', 'sent', 'delivered', 'failed', 'cancelled')",
             name="status",
         ),
-        CheckConstraint("channel IN ('sms', 'voice')", name="channel"),
+        CheckConstraint("channel IN ('sms', 'voice', 'email')", name="channel"),
         Index("ix_notifications_due", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))  # confirmation, reminder, cancellation, group_open, reconfirm
     channel: Mapped[str] = mapped_column(String(5), default="sms")
-    to_number: Mapped[str] = mapped_column(String(20))
+    to_number: Mapped[str] = mapped_column(String(20))  # '' for e-mail
+    to_email: Mapped[str | None] = mapped_column(String(254))  # channel 'email' only
     language: Mapped[str] = mapped_column(String(5), default="de")
     body: Mapped[str] = mapped_column(Text)
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
