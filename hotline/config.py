@@ -70,6 +70,7 @@ class Config:
             completed_retention_days=self._int("HOTLINE_COMPLETED_RETENTION_DAYS",
                                                DEFAULT_POLICY.completed_retention_days),
             phone_release_hours=self._int("HOTLINE_PHONE_RELEASE_HOURS", DEFAULT_POLICY.phone_release_hours),
+            hotline_number=self._get("HOTLINE_PHONE_NUMBER", DEFAULT_POLICY.hotline_number),
         )
 
     def _jobs(self) -> None:
@@ -83,6 +84,14 @@ class Config:
             "reminders": self._int("HOTLINE_REMINDER_SWEEP_SECONDS", 900),
         }
         self.PURGE_CRON = self._get("HOTLINE_PURGE_CRON", "30 2 * * *")
+        # E-mail (invitations, opening notices): a plain SMTP server; unset host means e-mail is only logged.
+        self.SMTP_HOST = self._get("SMTP_HOST") or None
+        self.SMTP_PORT = self._int("SMTP_PORT", 587)
+        self.SMTP_USER = self._get("SMTP_USER") or None
+        self.SMTP_PASSWORD = self._get("SMTP_PASSWORD") or None
+        self.SMTP_STARTTLS = self._bool("SMTP_STARTTLS", True)
+        self.SMTP_FROM = self._get("SMTP_FROM", "Impfhotline <impfhotline@example.org>")
+        self.SMTP_TIMEOUT_SECONDS = float(self._get("SMTP_TIMEOUT_SECONDS") or 15)
 
     def _web(self) -> None:
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"

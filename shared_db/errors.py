@@ -72,3 +72,21 @@ class InvalidInput(LedgerError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class InvitationInvalid(LedgerError):
+    """No invitation has this code (a typing mistake is caught by the check digit)."""
+
+    code = "invitation_invalid"
+
+
+class InvitationNotYours(LedgerError):
+    """The code belongs to another person's name and date of birth: it was forwarded."""
+
+    code = "invitation_not_yours"
+
+
+class InvitationUsed(LedgerError):
+    """The invitation already belongs to an active booking (it is released when that booking is cancelled)."""
+
+    code = "invitation_used"

@@ -17,6 +17,8 @@ class Policy:
     retention_days: int = 14  # a registration is kept this long without an appointment (Saxony's rule)
     completed_retention_days: int = 30  # kept this long after the last appointment
     phone_release_hours: int = 48  # unused phone places go online this long before the slot (new centres)
+    # This hotline's own number, as said in messages (a cancellation tells the person where to call us).
+    hotline_number: str = "0521 9876 5430"
 
 
 DEFAULT_POLICY = Policy()

@@ -66,8 +66,12 @@ def confirm(session: Session, booking_id: int, **kwargs) -> Booking:
 def confirm_change(session: Session, booking_id: int, *, details: PersonDetails, actor: str,
                    now: datetime | None = None, caller_limit: int = DEFAULT_POLICY.caller_limit,
                    retention_days: int = DEFAULT_POLICY.retention_days,
-                   completed_retention_days: int = DEFAULT_POLICY.completed_retention_days) -> Change:
-    """confirm(), telling whether this call confirmed it or found it confirmed already."""
+                   completed_retention_days: int = DEFAULT_POLICY.completed_retention_days,
+                   verification: str | None = None) -> Change:
+    """confirm(), telling whether this call confirmed it or found it confirmed already.
+
+    `verification` records how the person's priority was shown (verified, to_verify).
+    """
     now = now or utcnow()
     booking, last_dose_at = _locked_with_last_dose(session, booking_id)
     if booking.status == "confirmed":
@@ -83,9 +87,9 @@ def confirm_change(session: Session, booking_id: int, *, details: PersonDetails,
     _check_caller_limit(session, booking.caller_number, person.id, caller_limit, now)
     before = audit.snapshot_booking(booking)
     if new:  # registered in this transaction: no other booking can be theirs, no savepoint needed
-        _set_confirmed(session, booking, person, actor, now)
+        _set_confirmed(session, booking, person, actor, now, verification)
     else:
-        _mark_confirmed(session, booking, person, actor, now)
+        _mark_confirmed(session, booking, person, actor, now, verification)
         keep_at_least_until(person, keep_until)
     audit.record(session, actor, "booking", booking.id, "confirmed", before, audit.snapshot_booking(booking))
     return Change(booking, True)
@@ -109,10 +113,11 @@ def _locked_with_last_dose(session: Session, booking_id: int) -> tuple[Booking, 
     return row[0], row[1]
 
 
-def _set_confirmed(session: Session, booking: Booking, person: Person, actor: str, now: datetime) -> None:
+def _set_confirmed(session: Session, booking: Booking, person: Person, actor: str, now: datetime,
+                   verification: str | None = None) -> None:
     """One UPDATE; the loaded object is told the new values as committed state (no second write at flush)."""
     values = {"person_id": person.id, "status": "confirmed", "confirmed_at": now, "hold_expires_at": None,
-              "changed_by": actor}
+              "changed_by": actor, "verification": verification}
     session.connection().execute(_CONFIRM, {"booking_id": booking.id, **values})
     for key, value in values.items():
         set_committed_value(booking, key, value)
@@ -120,12 +125,13 @@ def _set_confirmed(session: Session, booking: Booking, person: Person, actor: st
     core_written(session, booking)
 
 
-def _mark_confirmed(session: Session, booking: Booking, person: Person, actor: str, now: datetime) -> None:
+def _mark_confirmed(session: Session, booking: Booking, person: Person, actor: str, now: datetime,
+                    verification: str | None = None) -> None:
     """Confirm under a savepoint; the partial unique index turns a second active booking into an error."""
     session.flush()  # everything before this point stays, whatever the savepoint does
     try:
         with session.begin_nested():
-            _set_confirmed(session, booking, person, actor, now)
+            _set_confirmed(session, booking, person, actor, now, verification)
     except IntegrityError as exc:
         existing = session.scalar(select(Booking.code).where(
             Booking.person_id == person.id, Booking.status.in_(ACTIVE_STATUSES)))

@@ -17,6 +17,7 @@ from shared_db.ledger import bookings
 from shared_db.ledger.holds import hold
 from shared_db.messages import outbox
 from shared_db.models import ACTIVE_STATUSES, Booking
+from shared_db.people import invitations
 from shared_db.people.identity import PersonDetails
 from shared_db.policy import DEFAULT_POLICY, Policy
 from shared_db.types import utcnow
@@ -31,14 +32,20 @@ def hold_offer(session: Session, *, first_slot_id: int, second_slot_id: int | No
 
 
 def confirm_hold(session: Session, hold_id: int, *, details: PersonDetails, actor: str,
-                 policy: Policy = DEFAULT_POLICY, now: datetime | None = None, announce: bool = True) -> Booking:
+                 policy: Policy = DEFAULT_POLICY, now: datetime | None = None, announce: bool = True,
+                 verification: str | None = None, invitation_id: int | None = None) -> Booking:
     """Book a hold for a person and announce it; a repeated confirm returns the booking, silently.
 
     `announce=False` when the person just heard it all on a landline call and has no SMS to get.
+    `invitation_id` is the invitation that admitted the person: this booking uses it up, atomically
+    (InvitationUsed when another booking got it first; the caller's transaction then undoes the confirm).
     """
     change = bookings.confirm_change(session, hold_id, details=details, actor=actor, now=now,
                                      caller_limit=policy.caller_limit, retention_days=policy.retention_days,
-                                     completed_retention_days=policy.completed_retention_days)
+                                     completed_retention_days=policy.completed_retention_days,
+                                     verification=verification)
+    if change.changed and invitation_id is not None:
+        invitations.consume(session, invitation_id, change.booking.id, actor)
     if change.changed and announce:
         outbox.announce_booking(session, change.booking, "confirmation")
     return change.booking
@@ -46,7 +53,8 @@ def confirm_hold(session: Session, hold_id: int, *, details: PersonDetails, acto
 
 def book_now(session: Session, *, first_slot_id: int, second_slot_id: int | None, details: PersonDetails,
              channel: str, actor: str, policy: Policy = DEFAULT_POLICY, caller_number: str | None = None,
-             now: datetime | None = None, override: str | None = None, override_reason: str = "") -> Booking:
+             now: datetime | None = None, override: str | None = None, override_reason: str = "",
+             verification: str | None = None, invitation_id: int | None = None) -> Booking:
     """Hold and confirm in one step (agents, fill tasks) and announce it.
 
     `override` names the eligibility verdict a supervisor overrode; it is audited with the reason.
@@ -54,7 +62,8 @@ def book_now(session: Session, *, first_slot_id: int, second_slot_id: int | None
     now = now or utcnow()
     held = hold_offer(session, first_slot_id=first_slot_id, second_slot_id=second_slot_id, channel=channel,
                       actor=actor, policy=policy, caller_number=caller_number, now=now)
-    booked = confirm_hold(session, held.id, details=details, actor=actor, policy=policy, now=now)
+    booked = confirm_hold(session, held.id, details=details, actor=actor, policy=policy, now=now,
+                          verification=verification, invitation_id=invitation_id)
     if override is not None:
         audit.record(session, actor, "booking", booked.id, "eligibility_override",
                      after={"reason_code": override}, reason=override_reason[:200])
@@ -77,6 +86,8 @@ def cancel_booking(session: Session, booking_id: int, *, actor: str, reason: str
                                     second_dose_only=second_dose_only, freed_reason=freed_reason)
     # A hold that lapses or is given back was never announced, so its end is not either.
     ended = change.changed and change.booking.status == "cancelled" and change.booking.confirmed_at is not None
+    if change.changed and change.booking.status == "cancelled":
+        invitations.release(session, booking_id, actor)  # the invited person may book again
     if ended and announce:
         outbox.announce_booking(session, change.booking, message)
     return change.booking

@@ -1,7 +1,18 @@
 """Eligibility is a pure function of facts, rules and today's date."""
 from datetime import date
 
-from shared_db.people.eligibility import Facts, Rule, RuleSet, VaccineRule, Window, age_on, assess
+from datetime import timedelta
+
+from shared_db.people.eligibility import (
+    AgeBand,
+    Facts,
+    Rule,
+    RuleSet,
+    VaccineRule,
+    Window,
+    age_on,
+    assess,
+)
 
 TODAY = date(2021, 4, 6)
 RULES = RuleSet(
@@ -25,11 +36,31 @@ def test_over_80_is_eligible_without_questions():
     assert result.vaccines == ("AZ", "BNT", "JJ")
 
 
-def test_date_of_birth_decides_which_questions_are_worth_asking():
-    young = assess(Facts(date(1990, 1, 1)), RULES, TODAY, "phone")
+def test_a_claim_admits_nobody_where_the_window_does_not_accept_self_declaration():
+    """The finding: a 41-year-old pressing 1 for 'care home' was booked into group 1."""
+    young = assess(Facts(date(1985, 6, 15)), RULES, TODAY, "phone")
+    assert not young.eligible and young.questions == ()
+    claimed = assess(Facts(date(1985, 6, 15), care_home=True, occupation=True), RULES, TODAY, "phone")
+    assert not claimed.eligible and claimed.reason == "not_eligible" and claimed.opens_on is None
+
+
+def test_where_self_declaration_is_allowed_a_claim_books_only_to_be_verified():
+    rules = RuleSet(RULES.rules, (Window(1, date(2021, 1, 18), self_declared=True),) + RULES.windows[1:],
+                    RULES.vaccines)
+    young = assess(Facts(date(1990, 1, 1)), rules, TODAY, "phone")
     assert not young.eligible and young.questions == ("care_home", "occupation")
-    answered = assess(Facts(date(1990, 1, 1), care_home=False, occupation=True), RULES, TODAY, "phone")
+    answered = assess(Facts(date(1990, 1, 1), care_home=False, occupation=True), rules, TODAY, "phone")
     assert answered.eligible and answered.group == 1 and answered.vaccines == ("BNT",)
+    assert answered.verification == "to_verify"
+    assert assess(Facts(date(1935, 1, 1)), rules, TODAY, "phone").verification == "verified"
+
+
+def test_a_claim_never_outranks_proof():
+    """Over 60 (shown by the birth date, group 3, open) and claiming a care home (group 1): booked as group 3."""
+    rules = RuleSet(RULES.rules, (Window(1, date(2021, 1, 18), self_declared=True), Window(3, date(2021, 4, 1))),
+                    RULES.vaccines)
+    result = assess(Facts(date(1958, 1, 1), care_home=True), rules, TODAY, "phone")
+    assert result.eligible and result.group == 3 and result.verification == "verified"
 
 
 def test_not_yet_tells_when_the_group_opens():
@@ -44,14 +75,23 @@ def test_channel_restriction_of_a_window():
 
 
 def test_invitation_only_window_asks_for_an_invitation():
-    rules = RuleSet(rules=(Rule(1, "occupation"),),
+    rules = RuleSet(rules=(Rule(1, "invitation"), Rule(1, "occupation")),
                     windows=(Window(1, date(2021, 3, 1), requires_invitation=True),),
                     vaccines=(VaccineRule("BNT", 16),))
     asked = assess(Facts(date(1980, 5, 5), occupation=True), rules, TODAY, "online")
     assert not asked.eligible and asked.questions == ("invitation",)
-    assert assess(Facts(date(1980, 5, 5), occupation=True, invitation=True), rules, TODAY, "online").eligible
+    invited = assess(Facts(date(1980, 5, 5), invitation=True), rules, TODAY, "online")
+    assert invited.eligible and invited.verification == "verified"
     refused = assess(Facts(date(1980, 5, 5), occupation=True, invitation=False), rules, TODAY, "online")
     assert not refused.eligible and refused.reason == "not_eligible"
+
+
+def test_a_list_entry_shows_the_group_it_names():
+    rules = RuleSet(rules=(Rule(1, "min_age", 80), Rule(3, "min_age", 60)),
+                    windows=(Window(1, date(2021, 1, 18)),), vaccines=(VaccineRule("BNT", 16),))
+    assert not assess(Facts(date(1980, 5, 5)), rules, TODAY, "online").eligible
+    listed = assess(Facts(date(1980, 5, 5), invitation=True, invited_groups=frozenset({1})), rules, TODAY, "online")
+    assert listed.eligible and listed.group == 1 and listed.verification == "verified"
 
 
 def test_vaccine_age_rules_are_data():
@@ -68,3 +108,65 @@ def test_closed_window_and_centre_specific_window():
                     vaccines=(VaccineRule("BNT"),))
     assert assess(Facts(date(1950, 1, 1)), rules, TODAY, "phone").centre_ids == frozenset({7})
     assert not assess(Facts(date(1950, 1, 1)), rules, TODAY, "phone", centre_id=8).eligible
+
+
+# --------------------------------------------------------------------------- every boundary, first and last day
+
+AGE_RULES = RuleSet(rules=(Rule(1, "min_age", 80),), windows=(Window(1, date(2021, 1, 18)),),
+                    vaccines=(VaccineRule("BNT", 16),))
+
+
+def test_an_80th_birthday_today_admits_today_and_not_the_day_before():
+    born = date(1941, 4, 6)
+    assert assess(Facts(born), AGE_RULES, date(2021, 4, 6), "phone").eligible
+    assert not assess(Facts(born), AGE_RULES, date(2021, 4, 5), "phone").eligible
+
+
+def test_a_window_admits_on_its_first_and_its_last_day_only():
+    rules = RuleSet(rules=(Rule(2, "everyone"),),
+                    windows=(Window(2, date(2021, 4, 6), closes_on=date(2021, 4, 30)),),
+                    vaccines=(VaccineRule("BNT", 16),))
+    facts = Facts(date(1950, 1, 1))
+    assert not assess(facts, rules, date(2021, 4, 5), "phone").eligible
+    assert assess(facts, rules, date(2021, 4, 5), "phone").opens_on == date(2021, 4, 6)
+    assert assess(facts, rules, date(2021, 4, 6), "phone").eligible
+    assert assess(facts, rules, date(2021, 4, 30), "phone").eligible
+    assert not assess(facts, rules, date(2021, 5, 1), "phone").eligible
+
+
+def test_a_window_for_an_age_within_a_group_admits_from_that_birthday():
+    rules = RuleSet(rules=(Rule(2, "min_age", 70),), windows=(Window(2, date(2021, 4, 6), min_age=79),),
+                    vaccines=(VaccineRule("BNT", 16),))
+    assert assess(Facts(date(1942, 4, 6)), rules, TODAY, "phone").eligible
+    assert not assess(Facts(date(1942, 4, 7)), rules, TODAY, "phone").eligible
+
+
+def _banded(band: AgeBand) -> RuleSet:
+    return RuleSet(rules=(Rule(1, "everyone"),), windows=(Window(1, date(2021, 1, 1)),),
+                   vaccines=(VaccineRule("AZ", 18), VaccineRule("BNT", 16)), bands=(band,))
+
+
+def test_a_vaccine_band_admits_its_first_and_its_last_year_of_life():
+    rules = _banded(AgeBand("AZ", 60, 69, date(2021, 3, 31)))
+    for age, expected in ((59, False), (60, True), (69, True), (70, False)):
+        born = date(TODAY.year - age, TODAY.month, TODAY.day)
+        assert ("AZ" in assess(Facts(born), rules, TODAY, "phone").vaccines) is expected, age
+        assert "BNT" in assess(Facts(born), rules, TODAY, "phone").vaccines  # no bands: its own ages
+
+
+def test_a_vaccine_band_holds_from_its_first_to_its_last_day():
+    rules = _banded(AgeBand("AZ", 60, None, date(2021, 3, 31), date(2021, 5, 6)))
+    born = date(1950, 1, 1)
+    for day, expected in ((date(2021, 3, 30), False), (date(2021, 3, 31), True), (date(2021, 5, 6), True),
+                          (date(2021, 5, 7), False)):
+        assert ("AZ" in assess(Facts(born), rules, day, "phone").vaccines) is expected, day
+
+
+def test_under_65_astrazeneca_over_65_biontech_as_in_siegen():
+    rules = RuleSet(rules=(Rule(1, "everyone"),), windows=(Window(1, date(2021, 1, 1)),),
+                    vaccines=(VaccineRule("AZ"), VaccineRule("BNT")),
+                    bands=(AgeBand("AZ", 18, 64, date(2021, 2, 1)), AgeBand("BNT", 65, None, date(2021, 2, 1))))
+    day = date(2021, 3, 1)
+    assert assess(Facts(date(1956, 3, 2)), rules, day, "phone").vaccines == ("AZ",)  # 64 until tomorrow
+    assert assess(Facts(date(1956, 3, 1)), rules, day, "phone").vaccines == ("BNT",)  # 65 today
+    assert assess(Facts(date(1956, 3, 1)), rules, day - timedelta(days=1), "phone").vaccines == ("AZ",)
