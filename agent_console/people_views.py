@@ -21,13 +21,25 @@ from agent_console.helpers import (
 )
 from agent_console.i18n import t
 from shared_db.calls.queue import current_calls
-from shared_db.errors import InvalidInput, LedgerError, PersonAlreadyBooked
+from shared_db.errors import (
+    InvalidInput,
+    InvitationInvalid,
+    InvitationNotYours,
+    InvitationUsed,
+    LedgerError,
+    PersonAlreadyBooked,
+)
 from shared_db.ledger import changes
 from shared_db.messages import outbox
 from shared_db.models import ACTIVE_STATUSES, Booking, Notification, Person, Slot
-from shared_db.people import PersonDetails, contact, name_key, normalise_phone
+from shared_db.people import PersonDetails, contact, normalise_phone
 from shared_db.people import lookup as console_queries
-from shared_db.people.eligibility import Facts, age_on, assess, invitation_matches, load_rules
+from shared_db.people.eligibility import age_on, assess, load_rules
+from shared_db.people.invitations import facts_for
+
+# An invitation code refused: what the agent reads out to the caller.
+INVITATION_REFUSALS = {InvitationNotYours: "invitation.not_yours", InvitationInvalid: "invitation.invalid",
+                       InvitationUsed: "invitation.used"}
 
 
 @bp.route("/")
@@ -101,7 +113,8 @@ class Problem:
 
 def _details_from(form) -> tuple[dict, Problem | None]:
     """The typed-in person details, and the first problem: which field, and what is wrong with it."""
-    values = {k: (form.get(k) or "").strip() for k in ("name", "dob", "postcode", "phone", "language", "centre_id")}
+    values = {k: (form.get(k) or "").strip()
+              for k in ("name", "dob", "postcode", "phone", "language", "centre_id", "invitation_code")}
     values["facts"] = {k: form.get(k) == "1" for k in FACT_FIELDS}
     values["dob_date"], dob_problem = birth_date(values["dob"], today())
     if not values["name"]:
@@ -119,9 +132,10 @@ def _details_from(form) -> tuple[dict, Problem | None]:
 
 
 def _assessment(s, values, centre_id: int | None):
-    invited = invitation_matches(s, name_key(values["name"]), values["dob_date"], None)
-    facts = Facts(values["dob_date"], invitation=invited, **values["facts"])
-    return assess(facts, load_rules(s), today(), "agent", centre_id)
+    """The verdict for the typed-in person, and the invitation that admits them (their own code, or the list)."""
+    facts, invitation = facts_for(s, date_of_birth=values["dob_date"], name=values["name"],
+                                  code=values["invitation_code"] or None, claims=values["facts"])
+    return assess(facts, load_rules(s), today(), "agent", centre_id), invitation
 
 
 @bp.route("/book", methods=["GET"])
@@ -142,7 +156,11 @@ def book_form():
             centre_id = slot_picker.centre_for_postcode(s, values["postcode"])  # the centre serving the postcode
         verdict, picker, explain = None, slot_picker.build(s, centre_id=None), None
         if not problem and "name" in source:
-            verdict = _assessment(s, values, centre_id)
+            try:
+                verdict, _invitation = _assessment(s, values, centre_id)
+            except tuple(INVITATION_REFUSALS) as exc:
+                problem = Problem("invitation_code", t(INVITATION_REFUSALS[type(exc)]))
+        if verdict is not None:
             explain = _explanation(s, values, verdict)
             allowed = verdict.vaccines if verdict.eligible else None  # an override may use any vaccine
             picker = slot_picker.build(s, centre_id=centre_id, allowed_codes=allowed)
@@ -170,7 +188,8 @@ def book_submit():
     reason = request.form.get("override_reason", "").strip()
     try:
         with work() as s:
-            verdict = _assessment(s, values, int(values["centre_id"]) if values["centre_id"].isdigit() else None)
+            verdict, invitation = _assessment(s, values,
+                                              int(values["centre_id"]) if values["centre_id"].isdigit() else None)
             first = s.get(Slot, first_id)
             allowed = verdict.eligible and first is not None and first.vaccine.code in verdict.vaccines
             if not allowed:
@@ -186,10 +205,15 @@ def book_submit():
                                     priority_group=verdict.group)
             made = changes.book_now(s, first_slot_id=first_id, second_slot_id=second_id, details=details,
                                     channel="agent", actor=actor(), now=now(), policy=policy(),
-                                    override=None if allowed else verdict.reason, override_reason=reason)
+                                    override=None if allowed else verdict.reason, override_reason=reason,
+                                    verification=verdict.verification if allowed else "to_verify",
+                                    invitation_id=invitation.id if invitation is not None else None)
             person_id, code = made.person_id, made.code
     except PersonAlreadyBooked as exc:
         flash_error(t("book.already_booked", code=exc.booking_code or "?"))
+        return redirect(back)
+    except tuple(INVITATION_REFUSALS) as exc:
+        flash_error(t(INVITATION_REFUSALS[type(exc)]))
         return redirect(back)
     except LedgerError as exc:
         flash_error(t("error.ledger", code=exc.code))

@@ -67,7 +67,9 @@ NODES: dict[str, Node] = {
     "q_care_home": Node("menu", ("q_care_home",), _yes_no("@answer:care_home:yes", "@answer:care_home:no")),
     "q_occupation": Node("menu", ("q_occupation",), _yes_no("@answer:occupation:yes", "@answer:occupation:no")),
     "q_condition": Node("menu", ("q_condition",), _yes_no("@answer:condition:yes", "@answer:condition:no")),
-    "q_invitation": Node("entry", ("q_invitation",), handler="invitation", digits=None, speech=False),
+    # Silence, or # alone, means "no code".
+    "q_invitation": Node("entry", ("q_invitation",), handler="invitation", digits=None, speech=False,
+                         timeout_target="@answer:invitation:no"),
     "not_yet": Node("menu", ("not_yet",), (
         Option("1", "opt_sms_open", "@notify:sms", when="mobile"),
         Option("2", "opt_callback_open", "@notify:callback", when="has_number"),

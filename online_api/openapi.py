@@ -13,7 +13,8 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_ID = 2_147_483_647
 PROBLEM_CODES = ("invalid_input", "not_eligible", "slot_gone", "hold_expired", "already_booked", "number_limit",
                  "not_found", "invalid_state", "unauthorized", "rate_limited", "idempotency_key_reused",
-                 "method_not_allowed", "waiting_room")
+                 "method_not_allowed", "waiting_room", "invitation_invalid", "invitation_not_yours",
+                 "invitation_used")
 # No control characters: they have no place in a name and PostgreSQL refuses NUL.
 TEXT = r"^[^\u0000-\u001f\u007f]*$"
 DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -35,7 +36,8 @@ _FACTS = {
     "care_home": {"type": "boolean", "description": "lives or works in a care home"},
     "occupation": {"type": "boolean", "description": "works in a prioritised occupation"},
     "condition": {"type": "boolean", "description": "has a prioritising health condition"},
-    "invitation_code": {"type": "string", "pattern": r"^[A-Za-z0-9\-]{1,20}$"},
+    "invitation_code": {"type": "string", "pattern": r"^[0-9 \-]{8,12}$",
+                        "description": "the person's own 8-digit invitation code; bound to their name and birth date"},
 }
 
 SCHEMAS: dict[str, Any] = {
@@ -53,6 +55,7 @@ SCHEMAS: dict[str, Any] = {
             "position": {"type": "integer", "minimum": 1, "description": "waiting_room: your place in the line"},
             "estimated_wait_seconds": {"type": "integer", "minimum": 1,
                                        "description": "waiting_room: at the rate bookings are let in now"},
+            "message": {"type": "string", "description": "what to show the person (German), for invitation refusals"},
         },
     },
     "EligibilityRequest": {
@@ -65,13 +68,14 @@ SCHEMAS: dict[str, Any] = {
                                        "centre_ids"],
         "properties": {
             "eligible": {"type": "boolean"},
-            "reason": {"type": "string", "enum": ["eligible", "questions", "not_yet", "not_eligible"]},
+            "reason": {"type": "string", "enum": ["eligible", "not_yet", "not_eligible"]},
             "priority_group": _nullable({"type": "integer"}),
             "vaccines": {"type": "array", "items": {"type": "string"}},
             "opens_on": _nullable(_DATE),
-            "questions": {"type": "array", "items": {
-                "type": "string", "enum": ["care_home", "occupation", "condition", "invitation"]}},
+            "questions": {"type": "array", "maxItems": 0, "items": {"type": "string"},
+                          "description": "always empty: the API never lists the answers that would admit"},
             "centre_ids": _nullable({"type": "array", "items": {"type": "integer"}}),
+            "verification": _nullable({"type": "string", "enum": ["verified", "to_verify"]}),
         },
     },
     "Vaccine": {
@@ -200,7 +204,7 @@ PATHS: dict[str, Any] = {
                               "content": {"application/json": {"schema": {"type": "object"}}}}}}},
     "/api/v1/eligibility": {"post": _operation(
         "checkEligibility", "Whether a person may book online now, with which vaccines, or from when",
-        200, _ref("Eligibility"), (422,), body="EligibilityRequest")},
+        200, _ref("Eligibility"), (403, 409, 422), body="EligibilityRequest")},
     "/api/v1/centres": {"get": _operation(
         "listCentres", "Centres serving a postcode, then those of neighbouring districts", 200,
         {"type": "array", "items": _ref("Centre")}, (422,),

@@ -30,6 +30,17 @@ CODES = {
     "idempotency_key_reused": (422, "Idempotency-Key reused with a different request"),
     "method_not_allowed": (405, "Method not allowed"),
     "waiting_room": (429, "In the waiting room"),
+    "invitation_invalid": (422, "Not a valid invitation code"),
+    "invitation_not_yours": (403, "The invitation code belongs to another person"),
+    "invitation_used": (409, "The invitation code is already used"),
+}
+# What the portal shows the person for an invitation refusal: kind, plain German, with the way to a human.
+INVITATION_MESSAGES = {
+    "invitation_invalid": "Dieser Einladungscode ist nicht gültig. Bitte prüfen Sie die Ziffern.",
+    "invitation_not_yours": "Dieser Einladungscode gehört zu einer anderen Person. Bitte verwenden Sie Ihren "
+                            "eigenen Code aus Ihrer Einladung. Bei Fragen helfen wir Ihnen gern am Telefon.",
+    "invitation_used": "Mit diesem Einladungscode wurde bereits ein Termin gebucht. Wenn Sie ihn nicht selbst "
+                       "gebucht haben, rufen Sie uns bitte an.",
 }
 
 
@@ -72,6 +83,8 @@ def from_ledger(exc: LedgerError) -> ApiProblem:
     if isinstance(exc, PersonAlreadyBooked):
         # The existing booking's code is not shown: the portal could be anyone typing a name and birth date.
         return ApiProblem("already_booked", "this person already has an active booking")
+    if exc.code in INVITATION_MESSAGES:
+        return ApiProblem(exc.code, str(exc), message=INVITATION_MESSAGES[exc.code])
     code = exc.code if exc.code in CODES else "invalid_state"
     return ApiProblem(code, str(exc))
 

@@ -49,7 +49,9 @@ def booking(b: Booking) -> dict:
 
 
 def assessment(a: Assessment) -> dict:
-    """An eligibility answer."""
-    return {"eligible": a.eligible, "reason": a.reason, "priority_group": a.group, "vaccines": list(a.vaccines),
-            "opens_on": a.opens_on.isoformat() if a.opens_on else None, "questions": list(a.questions),
-            "centre_ids": sorted(a.centre_ids) if a.centre_ids is not None else None}
+    """An eligibility answer; never the questions whose 'yes' would admit (the portal asks all it asks)."""
+    reason = ("not_yet" if a.opens_on else "not_eligible") if a.reason == "questions" else a.reason
+    return {"eligible": a.eligible, "reason": reason, "priority_group": a.group, "vaccines": list(a.vaccines),
+            "opens_on": a.opens_on.isoformat() if a.opens_on else None, "questions": [],
+            "centre_ids": sorted(a.centre_ids) if a.centre_ids is not None else None,
+            "verification": a.verification}

@@ -29,15 +29,10 @@ from shared_db import clock, ledger
 from shared_db.errors import LedgerError
 from shared_db.ledger import changes
 from shared_db.ledger.pairing import offer_for
-from shared_db.models import Booking, Centre, Slot, Vaccine
-from shared_db.people import PersonDetails, name_key, normalise_phone
-from shared_db.people.eligibility import (
-    Assessment,
-    Facts,
-    assess,
-    invitation_matches,
-    load_rules,
-)
+from shared_db.models import Booking, Centre, Invitation, Slot, Vaccine
+from shared_db.people import PersonDetails, normalise_phone
+from shared_db.people.eligibility import Assessment, assess, load_rules
+from shared_db.people.invitations import facts_for
 from shared_db.policy import Policy
 from shared_db.types import utcnow
 
@@ -75,7 +70,7 @@ def check_eligibility():
     dob = plausible_birth_date(data["date_of_birth"])
     session = db.session()
     with session.begin():
-        result = assessment_for(session, data, dob, data.get("centre_id"))
+        result, _invitation = assessment_for(session, data, dob, data.get("centre_id"))
         return response(200, serialize.assessment(result))
 
 
@@ -169,14 +164,16 @@ def confirm(session: Session, client: ClientRef, hold_id: int, data: dict, dob: 
     held = own_hold(session, hold_id, client)
     if held.status == "confirmed":
         return 201, serialize.booking(held)  # a retry without Idempotency-Key
-    result = assessment_for(session, data, dob, held.first_slot.centre_id)
+    result, invitation = assessment_for(session, data, dob, held.first_slot.centre_id)
     require_eligible(result, held.first_slot)
     if held.status == "held" and phone:
         held.caller_number = phone  # the per-number limit counts the person's phone for online bookings
         session.flush()
     details = PersonDetails(name=data["name"], date_of_birth=dob, postcode=data.get("postcode"), phone=phone,
                             language=data.get("language", "de"), priority_group=result.group)
-    done = changes.confirm_hold(session, held.id, details=details, actor=client.actor, policy=policy())
+    done = changes.confirm_hold(session, held.id, details=details, actor=client.actor, policy=policy(),
+                                verification=result.verification,
+                                invitation_id=invitation.id if invitation is not None else None)
     return 201, serialize.booking(done)
 
 
@@ -239,23 +236,25 @@ def policy() -> Policy:
     return current_app.config["POLICY"]
 
 
-def assessment_for(session: Session, data: dict, dob: date, centre_id: int | None) -> Assessment:
-    """Eligibility of the person described by `data` for the online channel today."""
-    invitation = None
-    if data.get("invitation_code") or data.get("name"):
-        invitation = invitation_matches(session, name_key(data["name"]) if data.get("name") else None, dob,
-                                        data.get("invitation_code"))
-    facts = Facts(dob, data.get("care_home"), data.get("occupation"), data.get("condition"), invitation)
-    return assess(facts, load_rules(session), clock.today(utcnow()), "online", centre_id)
+def assessment_for(session: Session, data: dict, dob: date,
+                   centre_id: int | None) -> tuple[Assessment, Invitation | None]:
+    """Eligibility of the person described by `data` for the online channel today, and their invitation.
+
+    A code must be the person's own (name and birth date as listed): a forwarded one is refused kindly.
+    """
+    facts, invitation = facts_for(session, date_of_birth=dob, name=data.get("name"), code=data.get("invitation_code"),
+                                  claims=data)
+    return assess(facts, load_rules(session), clock.today(utcnow()), "online", centre_id), invitation
 
 
 def require_eligible(result: Assessment, first: Slot) -> None:
     """not_eligible (with the opening date when known) unless the person may get this vaccine here."""
     if not result.eligible:
-        detail = {"not_yet": "the person's group cannot book yet", "questions": "more answers are needed",
-                  "not_eligible": "the person may not book online"}[result.reason]
+        reason = ("not_yet" if result.opens_on else "not_eligible") if result.reason == "questions" else result.reason
+        detail = {"not_yet": "the person's group cannot book yet", "questions": "the person may not book online",
+                  "not_eligible": "the person may not book online"}[reason]
         raise ApiProblem("not_eligible", detail, opens_on=result.opens_on.isoformat() if result.opens_on else None,
-                         questions=list(result.questions))
+                         questions=[])
     if first.vaccine.code not in result.vaccines or (result.centre_ids is not None
                                                     and first.centre_id not in result.centre_ids):
         raise ApiProblem("not_eligible", f"{first.vaccine.name} at this centre is not open to this person",

@@ -15,24 +15,23 @@ from shared_db.errors import (
     CallerLimitReached,
     HoldExpired,
     InvalidInput,
+    InvitationInvalid,
+    InvitationNotYours,
+    InvitationUsed,
     PersonAlreadyBooked,
     SlotUnavailable,
 )
 from shared_db.ledger import changes
 from shared_db.ledger.pairing import find_offers
 from shared_db.models import Centre, CentrePostcode, Slot, Vaccine
-from shared_db.people import PersonDetails, is_mobile
-from shared_db.people.eligibility import (
-    QUESTIONS,
-    Facts,
-    assess,
-    invitation_matches,
-    load_rules,
-)
+from shared_db.people import PersonDetails, is_mobile, name_key
+from shared_db.people.eligibility import QUESTIONS, TO_VERIFY, Facts, assess, load_rules
+from shared_db.people.invitations import facts_for
 
 # Everything a booking attempt keeps in the call data; cleared when the caller starts again.
 BOOKING_KEYS = ("dob", "facts", "vaccines", "allowed", "group", "opens", "suggested", "place", "suggest_name",
-                "postcode", "home", "centres", "centre_idx", "skipped", "appt", "name", "recording")
+                "postcode", "home", "centres", "centre_idx", "skipped", "appt", "name", "recording", "invitation_id",
+                "invited_groups", "invited_name", "verification")
 
 
 def release_hold(ctx: Context) -> None:
@@ -73,10 +72,11 @@ def read_birth_date(ctx: Context, keys: str, speech: str) -> str:
 def assess_caller(ctx: Context, _arg: str = "") -> str:
     """Eligible: on to the centre. Otherwise the next question the rules still need, or when they open."""
     facts = ctx.data.get("facts", {})
-    result = assess(Facts(date.fromisoformat(ctx.data["dob"]), **{q: facts.get(q) for q in QUESTIONS}),
+    result = assess(Facts(date.fromisoformat(ctx.data["dob"]), **{q: facts.get(q) for q in QUESTIONS},
+                          invited_groups=frozenset(ctx.data.get("invited_groups", ()))),
                     load_rules(ctx.session), clock.today(ctx.now), channel="phone")
     if result.eligible:
-        ctx.data.update(vaccines=list(result.vaccines), group=result.group,
+        ctx.data.update(vaccines=list(result.vaccines), group=result.group, verification=result.verification,
                         allowed=None if result.centre_ids is None else sorted(result.centre_ids))
         return "@where"
     if result.questions:
@@ -96,8 +96,25 @@ def answer_question(ctx: Context, arg: str) -> str:
 
 @handler("invitation")
 def read_invitation(ctx: Context, keys: str, speech: str) -> str:
+    """The caller's personal code: it must be listed for this birth date; a forwarded one is refused kindly."""
     code = digits_from(keys, speech, ctx.lang)
-    ctx.data.setdefault("facts", {})["invitation"] = bool(code) and invitation_matches(ctx.session, None, None, code)
+    facts = ctx.data.setdefault("facts", {})
+    if not code:
+        facts["invitation"] = False
+        return "@assess"
+    try:
+        _facts, invitation = facts_for(ctx.session, date_of_birth=date.fromisoformat(ctx.data["dob"]), code=code)
+    except InvitationInvalid:
+        raise Retry("invitation_invalid") from None
+    except InvitationNotYours:
+        raise Retry("invitation_not_yours") from None
+    except InvitationUsed:
+        ctx.note("invitation_used")
+        facts["invitation"] = False
+        return "@assess"
+    facts["invitation"] = True
+    ctx.data.update(invitation_id=invitation.id, invited_groups=sorted(_facts.invited_groups),
+                    invited_name=invitation.name_key)
     return "@assess"
 
 
@@ -252,7 +269,8 @@ def confirm_booking(ctx: Context, _arg: str = "") -> str:
         with ctx.session.begin_nested():
             # Landline callers heard it all read back and get no SMS: nothing to announce to them.
             done = changes.confirm_hold(ctx.session, ctx.data["hold_id"], details=_details(ctx), actor=ctx.actor,
-                                        now=ctx.now, policy=ctx.policy, announce=is_mobile(ctx.caller))
+                                        now=ctx.now, policy=ctx.policy, announce=is_mobile(ctx.caller),
+                                        verification=_verification(ctx), invitation_id=ctx.data.get("invitation_id"))
     except HoldExpired:
         booking.release_expired_holds(ctx.session, ctx.now, slot_id=ctx.data["appt"]["first_id"])
         ctx.data.pop("hold_id")
@@ -264,6 +282,10 @@ def confirm_booking(ctx: Context, _arg: str = "") -> str:
     except CallerLimitReached:
         release_hold(ctx)
         return "caller_limit"
+    except InvitationUsed:  # another booking took the code a moment ago
+        release_hold(ctx)
+        ctx.note("invitation_used")
+        return "not_eligible"
     except InvalidInput:
         raise Retry("name_missing", state="name") from None
     sms = is_mobile(ctx.caller)  # the SMS is an outbox row of this transaction, sent after the commit
@@ -271,6 +293,18 @@ def confirm_booking(ctx: Context, _arg: str = "") -> str:
     ctx.data["appt"].update(code=done.code, sms=sms)
     ctx.data["person_id"] = done.person_id
     return "booked"
+
+
+def _verification(ctx: Context) -> str | None:
+    """As assessed; a code used under a name speech recognition heard differently is left to supervisors to check.
+
+    On the phone the code is bound to the birth date typed on the keypad; the spoken name is too unreliable
+    to refuse on, so a mismatch books "to be verified" rather than turning the invited person away.
+    """
+    listed = ctx.data.get("invited_name")
+    if listed and name_key(ctx.data.get("name", "")) != listed:
+        return TO_VERIFY
+    return ctx.data.get("verification")
 
 
 def _details(ctx: Context) -> PersonDetails:

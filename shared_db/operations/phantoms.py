@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from shared_db.errors import InvalidInput
 from shared_db.ledger import changes
 from shared_db.models import ACTIVE_STATUSES, Booking, CampaignWindow, Centre
-from shared_db.people.eligibility import invitation_matches
+from shared_db.people.invitations import is_listed
 
 WINDOW_DAYS = 7
 PER_NUMBER, PER_PERSON = 3, 3
@@ -97,7 +97,7 @@ def _not_invited(session: Session, active: list[Booking]) -> set[int]:
     for b in active:
         slot = b.first_slot
         needs = any(w.centre_id in (None, slot.centre_id) and w.vaccine_id in (None, slot.vaccine_id) for w in windows)
-        if needs and b.person and not invitation_matches(session, b.person.name_key, b.person.date_of_birth, None):
+        if needs and b.person and not is_listed(session, b.person.name_key, b.person.date_of_birth):
             flagged.add(b.id)
     return flagged
 

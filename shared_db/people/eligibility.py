@@ -118,11 +118,9 @@ def assess(facts: Facts, rules: RuleSet, today: date, channel: str, centre_id: i
             return Assessment(True, min(w.group for w in open_now), vaccines, centres, reason="eligible",
                               verification=verification)
     questions = _helpful_questions(facts, rules, usable, today, shown)
-    if questions:
-        return Assessment(False, questions=questions, reason="questions")
-    opens_on = _next_opening(usable, shown, claimed, facts, today)
-    reason = "not_yet" if opens_on else "not_eligible"
-    return Assessment(False, opens_on=opens_on, reason=reason)
+    opens_on, group = _next_opening(usable, shown, claimed, facts, today)
+    reason = "questions" if questions else "not_yet" if opens_on else "not_eligible"
+    return Assessment(False, group=group, opens_on=opens_on, questions=questions, reason=reason)
 
 
 def _rule_matches(rule: Rule, facts: Facts, age: int) -> bool:
@@ -156,7 +154,7 @@ def _is_open(w: Window, today: date) -> bool:
 
 
 def vaccines_for_age(rules: RuleSet, age: int, today: date) -> set[str]:
-    """Vaccine codes this age may get today: a vaccine with age bands follows the bands valid today, else its own ages."""
+    """Vaccine codes for this age today: a vaccine with age bands follows those in force, else its own ages."""
     banded = {b.code for b in rules.bands}
     allowed = {b.code for b in rules.bands if _band_admits(b, age, today)}
     allowed |= {v.code for v in rules.vaccines if v.code not in banded and _in_ages(age, v.min_age, v.max_age)}
@@ -190,17 +188,19 @@ def _helpful_questions(facts, rules, usable, today, shown) -> tuple[str, ...]:
                for w in usable):
             helpful.add(rule.kind)
     for w in usable:
-        if w.requires_invitation and facts.invitation is None and w.group in shown and _is_open(w, today):
+        # A list entry names its own group, so a code could open any window open today that age does not.
+        if facts.invitation is None and _is_open(w, today) and (w.group not in shown or w.requires_invitation):
             helpful.add("invitation")
     return tuple(q for q in QUESTIONS if q in helpful)
 
 
 def _next_opening(usable: list[Window], shown: set[int], claimed: set[int], facts: Facts,
-                  today: date) -> date | None:
-    future = [w.opens_on for w in usable if w.opens_on > today
+                  today: date) -> tuple[date | None, int | None]:
+    """The earliest day a window opens for the person, and its group (the one to wait for)."""
+    future = [(w.opens_on, w.group) for w in usable if w.opens_on > today
               and (_admits(w, shown, VERIFIED, facts) or _admits(w, claimed, TO_VERIFY, facts)
                    or (w.requires_invitation and facts.invitation is None and w.group in shown))]
-    return min(future) if future else None
+    return min(future) if future else (None, None)
 
 
 def load_rules(session: Session) -> RuleSet:

@@ -102,6 +102,12 @@ def facts_for(session: Session, *, date_of_birth: date, name: str | None = None,
     return Facts(date_of_birth, invitation=True, invited_groups=frozenset({number}), **claims), invitation
 
 
+def is_listed(session: Session, person_name_key: str, date_of_birth: date) -> bool:
+    """True when the person (normalised name, birth date) is on any institution's list."""
+    return session.scalar(select(Invitation.id).where(
+        Invitation.name_key == person_name_key, Invitation.date_of_birth == date_of_birth).limit(1)) is not None
+
+
 def _by_code(session: Session, code: str, date_of_birth: date, name: str | None) -> Invitation:
     if not is_valid_invitation_code(code):
         raise InvitationInvalid("not a valid invitation code")

@@ -10,7 +10,9 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from ivr.simulator import Call, flask_transport
-from shared_db.models import Booking, CampaignWindow, PriorityGroup
+from shared_db.ledger.codes import damm_digit
+from shared_db.models import Booking, CampaignWindow, Invitation, PriorityGroup
+from shared_db.people import name_key
 from shared_db.session import transaction
 from tests import builders as b
 
@@ -18,6 +20,8 @@ PUBLIC_URL = "https://hotline.example.org"
 TOKEN = "test-auth-token"
 LANDLINE_BIELEFELD = "+49521123456"
 MOBILE = "+4915112345678"
+# Pflegeheim Sonnenhof's list in the IVR world: a 45-year-old carer with her own code.
+INVITED = {"name": "Maria Pflegerin", "dob": date(1980, 5, 17), "code": "1234567" + damm_digit("1234567")}
 SIMULATOR_ENV = {"TWILIO_AUTH_TOKEN": "sim-token", "HOTLINE_PUBLIC_URL": "https://hotline.example.org"}
 
 
@@ -44,6 +48,8 @@ def build_ivr_world(session, home_phone: int = 2, neighbour_phone: int = 2, days
     session.add(CampaignWindow(group_id=groups[1].id, opens_on=today(), channels="phone,online,agent"))
     session.add(CampaignWindow(group_id=groups[2].id, opens_on=today() + timedelta(days=7),
                                channels="phone,online,agent"))
+    session.add(Invitation(facility="Pflegeheim Sonnenhof", group_id=groups[1].id, code=INVITED["code"],
+                           name=INVITED["name"], name_key=name_key(INVITED["name"]), date_of_birth=INVITED["dob"]))
     session.flush()
     return {"home": home.id, "neighbour": neighbour.id, "vaccine": vaccine.id,
             "pairs": {k: [(f.id, s.id if s else None) for f, s in v] for k, v in pairs.items()}}

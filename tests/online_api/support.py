@@ -10,11 +10,16 @@ from sqlalchemy import select
 from hotline import config as hotline_config
 from hotline import create_app
 from shared_db.access.api_clients import create_client
+from shared_db.ledger.codes import damm_digit
 from shared_db.ledger.slots import new_slot
 from shared_db.models import CampaignWindow, Invitation, PriorityGroup, Slot
+from shared_db.people import name_key
 from tests import builders as b
 
 BERLIN = ZoneInfo("Europe/Berlin")
+# Pflegeheim Sonnenhof's list in the API world: one invited carer with her own code.
+INVITED_NAME = "Maria Pflegerin"
+INVITE_CODE = "4711000" + damm_digit("4711000")
 
 
 def today() -> date:
@@ -73,7 +78,8 @@ def build_api_world(sessions) -> ApiWorld:
         everywhere = "phone,online,agent"
         s.add(CampaignWindow(group_id=groups[1].id, opens_on=today() - timedelta(days=3), channels=everywhere))
         s.add(CampaignWindow(group_id=groups[2].id, opens_on=today() + timedelta(days=7), channels=everywhere))
-        s.add(Invitation(facility="Pflegeheim Sonnenhof", group_id=groups[1].id, code="4711"))
+        s.add(Invitation(facility="Pflegeheim Sonnenhof", group_id=groups[1].id, code=INVITE_CODE,
+                         name=INVITED_NAME, name_key=name_key(INVITED_NAME), date_of_birth=years_ago(40)))
         client, key = create_client(s, "portal")
         s.flush()
         return ApiWorld(key, client.id, home.id, neighbour.id, first.id, second.id, soon_first.id, soon_second.id,

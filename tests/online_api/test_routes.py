@@ -32,21 +32,19 @@ def test_eligibility_not_yet_tells_when_the_group_opens(client, api_world):
     assert body["opens_on"] == (today() + timedelta(days=7)).isoformat()
 
 
-def test_eligibility_asks_the_questions_that_could_help(client, api_world):
+def test_eligibility_never_lists_the_answers_that_would_admit(client, api_world):
+    """The finding: an ineligible portal user was told which questions to answer 'yes' to."""
     resp = client.post("/api/v1/eligibility", json={"date_of_birth": years_ago(40).isoformat()},
                        headers=headers(api_world))
     body = resp.get_json()
-    assert body["eligible"] is False and body["reason"] == "questions"
-    assert set(body["questions"]) >= {"care_home", "occupation"}
+    assert body["eligible"] is False and body["reason"] == "not_eligible" and body["questions"] == []
 
 
-def test_eligibility_by_invitation_code(client, api_world):
-    resp = client.post("/api/v1/eligibility", json={"date_of_birth": years_ago(40).isoformat(),
-                                                    "invitation_code": "4711"}, headers=headers(api_world))
-    assert resp.get_json()["eligible"] is False  # group 1 is reached by care_home/occupation/age, not the code
-    resp = client.post("/api/v1/eligibility", json={"date_of_birth": years_ago(40).isoformat(), "care_home": True},
+def test_a_self_declared_care_home_does_not_admit_where_the_campaign_wants_proof(client, api_world):
+    """The finding: `"care_home": true` booked a 41-year-old into group 1."""
+    resp = client.post("/api/v1/eligibility", json={"date_of_birth": years_ago(41).isoformat(), "care_home": True},
                        headers=headers(api_world))
-    assert resp.get_json()["eligible"] is True
+    assert resp.get_json()["eligible"] is False
 
 
 def test_eligibility_input_is_checked_field_by_field(client, api_world):

@@ -1,7 +1,5 @@
 """Eligibility is a pure function of facts, rules and today's date."""
-from datetime import date
-
-from datetime import timedelta
+from datetime import date, timedelta
 
 from shared_db.people.eligibility import (
     AgeBand,
@@ -39,8 +37,9 @@ def test_over_80_is_eligible_without_questions():
 def test_a_claim_admits_nobody_where_the_window_does_not_accept_self_declaration():
     """The finding: a 41-year-old pressing 1 for 'care home' was booked into group 1."""
     young = assess(Facts(date(1985, 6, 15)), RULES, TODAY, "phone")
-    assert not young.eligible and young.questions == ()
-    claimed = assess(Facts(date(1985, 6, 15), care_home=True, occupation=True), RULES, TODAY, "phone")
+    assert not young.eligible and young.questions == ("invitation",)  # only a code of their own could admit
+    claimed = assess(Facts(date(1985, 6, 15), care_home=True, occupation=True, invitation=False), RULES, TODAY,
+                     "phone")
     assert not claimed.eligible and claimed.reason == "not_eligible" and claimed.opens_on is None
 
 
@@ -48,7 +47,7 @@ def test_where_self_declaration_is_allowed_a_claim_books_only_to_be_verified():
     rules = RuleSet(RULES.rules, (Window(1, date(2021, 1, 18), self_declared=True),) + RULES.windows[1:],
                     RULES.vaccines)
     young = assess(Facts(date(1990, 1, 1)), rules, TODAY, "phone")
-    assert not young.eligible and young.questions == ("care_home", "occupation")
+    assert not young.eligible and young.questions == ("care_home", "occupation", "invitation")
     answered = assess(Facts(date(1990, 1, 1), care_home=False, occupation=True), rules, TODAY, "phone")
     assert answered.eligible and answered.group == 1 and answered.vaccines == ("BNT",)
     assert answered.verification == "to_verify"
@@ -64,12 +63,13 @@ def test_a_claim_never_outranks_proof():
 
 
 def test_not_yet_tells_when_the_group_opens():
-    result = assess(Facts(date(1958, 1, 1), care_home=False, occupation=False), RULES, TODAY, "phone")
+    result = assess(Facts(date(1958, 1, 1), care_home=False, occupation=False, invitation=False), RULES, TODAY,
+                    "phone")
     assert not result.eligible and result.reason == "not_yet" and result.opens_on == date(2021, 5, 3)
 
 
 def test_channel_restriction_of_a_window():
-    facts = Facts(date(1948, 1, 1), care_home=False, occupation=False)
+    facts = Facts(date(1948, 1, 1), care_home=False, occupation=False, invitation=False)
     assert assess(facts, RULES, TODAY, "online").eligible
     assert not assess(facts, RULES, TODAY, "phone").eligible
 
@@ -89,7 +89,7 @@ def test_invitation_only_window_asks_for_an_invitation():
 def test_a_list_entry_shows_the_group_it_names():
     rules = RuleSet(rules=(Rule(1, "min_age", 80), Rule(3, "min_age", 60)),
                     windows=(Window(1, date(2021, 1, 18)),), vaccines=(VaccineRule("BNT", 16),))
-    assert not assess(Facts(date(1980, 5, 5)), rules, TODAY, "online").eligible
+    assert not assess(Facts(date(1980, 5, 5), invitation=False), rules, TODAY, "online").eligible
     listed = assess(Facts(date(1980, 5, 5), invitation=True, invited_groups=frozenset({1})), rules, TODAY, "online")
     assert listed.eligible and listed.group == 1 and listed.verification == "verified"
 
