@@ -167,6 +167,65 @@ def check_command() -> None:
     sys.exit(1 if problems else 0)
 
 
+@main.group("invitations")
+def invitations_group() -> None:
+    """Institutions' invitation lists: import, send the personal codes, letters for people without a phone."""
+
+
+@invitations_group.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+def invitations_import(csv_file) -> None:
+    """Import a list (institution,name,date_of_birth,group[,mobile][,email]); a bad row rejects the whole file."""
+    from sqlalchemy import select
+
+    from shared_db.ledger.slot_import import ImportRejected
+    from shared_db.models import PriorityGroup
+    from shared_db.people.invitations import import_list, read_list
+
+    try:
+        with transaction(_sessions()) as session:
+            rows = read_list(csv_file, list(session.scalars(select(PriorityGroup.number))), clock.today())
+            result = import_list(session, rows, "cli")
+    except ImportRejected as rejected:
+        click.echo(f"file rejected, nothing imported:\n{rejected}", err=True)
+        sys.exit(1)
+    click.echo(f"{result.added} added, {result.updated} updated, {result.unchanged} unchanged")
+
+
+@invitations_group.command("list")
+def invitations_list() -> None:
+    """Each institution's list: listed, sent, used, unused, letters still to print."""
+    from shared_db.people.invitations import list_states
+
+    with transaction(_sessions()) as session:
+        for state in list_states(session):
+            click.echo(f"{state.institution}: {state.listed} listed, {state.sent} sent, {state.used} used, "
+                       f"{state.unused} unused, {state.letters_due} letters due")
+
+
+@invitations_group.command("send")
+@click.argument("institution")
+def invitations_send(institution: str) -> None:
+    """Send each listed person not yet invited their code: SMS to a mobile, else e-mail (through the outbox)."""
+    from shared_db.messages.invitations import send_invitations
+
+    with transaction(_sessions()) as session:
+        counts = send_invitations(session, institution, current_app.config["POLICY"].hotline_number, "cli")
+    click.echo(f"{counts['sms']} SMS, {counts['email']} e-mails queued; {counts['letter_due']} need a letter "
+               f"(hotline invitations letters)")
+
+
+@invitations_group.command("letters")
+@click.argument("institution")
+@click.option("--out", "out", type=click.File("w", encoding="utf-8"), default="-", help="CSV file (default: stdout)")
+def invitations_letters(institution: str, out) -> None:
+    """Letters (CSV, one per row) for listed people with neither a mobile number nor an e-mail address."""
+    from shared_db.messages.invitations import letters_csv
+
+    with transaction(_sessions()) as session:
+        out.write(letters_csv(session, institution, current_app.config["POLICY"].hotline_number, "cli"))
+
+
 @main.group("users")
 def users_group() -> None:
     """Console accounts."""

@@ -137,7 +137,7 @@ class _sorted_errors:
         raise TransientSendError(scrub(f"{exc.__class__.__name__}: {exc}")[:300]) from exc
 
 
-_state: dict[str, Any] = {"notifier": None, "generation": None}
+_state: dict[str, Any] = {"notifier": None, "generation": None, "mailer": None, "mailer_generation": None}
 
 
 def current() -> Notifier:
@@ -150,6 +150,33 @@ def current() -> Notifier:
 def use(notifier: Notifier) -> None:
     """Put a notifier in place until the services are configured again (tests, fakes)."""
     _state["notifier"], _state["generation"] = notifier, runtime.generation()
+
+
+def for_row(row: Notification) -> Notifier:
+    """The backend for one outbox row: e-mail goes to the mailer, SMS and calls to Twilio (or the log)."""
+    return mailer() if row.channel == "email" else current()
+
+
+def mailer() -> Notifier:
+    """The SMTP mailer when SMTP_HOST is set, else the log; built once per configuration."""
+    if _state["mailer"] is None or _state["mailer_generation"] != runtime.generation():
+        _state["mailer"], _state["mailer_generation"] = _build_mailer(runtime.settings()), runtime.generation()
+    return _state["mailer"]
+
+
+def use_mailer(notifier: Notifier) -> None:
+    """Put a mailer in place until the services are configured again (tests)."""
+    _state["mailer"], _state["mailer_generation"] = notifier, runtime.generation()
+
+
+def _build_mailer(s: Mapping[str, Any]) -> Notifier:
+    if not s.get("SMTP_HOST"):
+        return LogNotifier()
+    from services.jobs.mailer import SmtpMailer
+
+    return SmtpMailer(s["SMTP_HOST"], int(s.get("SMTP_PORT") or 587), s.get("SMTP_FROM") or "hotline@localhost",
+                      s.get("SMTP_USER"), s.get("SMTP_PASSWORD"), bool(s.get("SMTP_STARTTLS", True)),
+                      float(s.get("SMTP_TIMEOUT_SECONDS") or 15))
 
 
 def _build(s: Mapping[str, Any]) -> Notifier:

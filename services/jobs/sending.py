@@ -77,11 +77,12 @@ def send_notification(notification_id: int) -> str:
             return "not due or already taken"
         session.expunge(row)  # keep the claimed values for the send, outside the transaction
     try:
-        provider_id = notifiers.current().send(row, notifiers.callback_url(row.id))
+        provider_id = notifiers.for_row(row).send(row, notifiers.callback_url(row.id))
     except notifiers.FinalSendError as exc:
         with sessions() as session, session.begin():
             outbox.fail(session, row.id, str(exc))
-        log.warning("notification %s to %s failed for good: %s", row.id, mask_phone(row.to_number), exc)
+        log.warning("notification %s to %s failed for good: %s", row.id, mask_phone(row.to_number) if row.to_number
+                    else "an e-mail address", exc)
         return "failed"
     except notifiers.TransientSendError as exc:
         with sessions() as session, session.begin():
@@ -116,7 +117,7 @@ def recover_claim(notification_id: int) -> bool:
         session.expunge(row)
     lease_end = row.due_at
     try:
-        found = notifiers.current().find_sent(row, outbox.claimed_at(row, lease()) - CLOCK_SLACK)
+        found = notifiers.for_row(row).find_sent(row, outbox.claimed_at(row, lease()) - CLOCK_SLACK)
     except (notifiers.TransientSendError, notifiers.FinalSendError) as exc:
         with sessions() as session, session.begin():
             outbox.extend_claim(session, row.id, lease=lease())  # cannot tell: never guess, ask again later

@@ -18,10 +18,10 @@ from shared_db.types import utcnow
 
 def add(session: Session, *, kind: str, to_number: str, body: str, language: str = "de",
         channel: str = "sms", booking_id: int | None = None, person_id: int | None = None,
-        due_at: datetime | None = None) -> Notification:
-    """Write one outgoing message into the outbox (sent after commit by the jobs)."""
+        due_at: datetime | None = None, to_email: str | None = None) -> Notification:
+    """Write one outgoing message into the outbox (sent after commit by the jobs); e-mail has to_number ''."""
     row = Notification(kind=kind, channel=channel, to_number=to_number, body=body, language=language,
-                       booking_id=booking_id, person_id=person_id, due_at=due_at or utcnow())
+                       booking_id=booking_id, person_id=person_id, due_at=due_at or utcnow(), to_email=to_email)
     session.add(row)
     session.flush()
     return row

@@ -94,3 +94,43 @@ def sms_segments(text: str) -> tuple[str, int]:
         units, single, multi = len(text.encode("utf-16-le")) // 2, 70, 67
         encoding = "UCS-2"
     return encoding, 1 if units <= single else -(-units // multi)
+
+
+# --------------------------------------------------------------------------- invitations (no booking yet)
+
+INVITATION_SMS = ("Impfhotline: Einladung zur Corona-Impfung für {name} ({institution}). Ihr persönlicher "
+                  "Einladungscode: {code}. Er gilt nur für Sie. Termin: Tel. {hotline} oder online.")
+INVITATION_LETTER = """\
+Einladung zur Corona-Schutzimpfung
+
+Guten Tag {name},
+
+über {institution} sind Sie zur Corona-Schutzimpfung eingeladen. Ihr persönlicher Einladungscode lautet:
+
+    {code}
+
+Der Code gilt nur für Sie, zusammen mit Ihrem Namen und Ihrem Geburtsdatum, und nur für einen Termin.
+Bitte geben Sie ihn nicht weiter. Einen Termin buchen Sie telefonisch unter {hotline} (die Ansage fragt
+nach dem Code) oder online. Wir fragen nie nach Bank- oder Kontodaten.
+
+Invitation to the COVID-19 vaccination: your personal invitation code is {code}. It is valid only for you
+(your name and date of birth) and for one appointment. Book by phone at {hotline} or online.
+
+COVID-19 aşısı daveti: kişisel davet kodunuz {code}. Kod yalnızca sizin için (adınız ve doğum tarihiniz)
+ve tek bir randevu için geçerlidir. Randevu için {hotline} numaralı telefonu arayın veya internetten alın.
+"""
+SUBJECTS = {
+    "invitation": "Ihre Einladung zur Corona-Impfung / Your vaccination invitation / Aşı davetiniz",
+    "group_open": "Ihre Gruppe kann jetzt Impftermine buchen / Your group can book now / Grubunuz randevu alabilir",
+}
+
+
+def invitation_text(channel: str, *, name: str, institution: str, code: str, hotline: str) -> str:
+    """The invitation with the personal code: a short SMS, or the full letter (e-mail and paper)."""
+    template = INVITATION_SMS if channel == "sms" else INVITATION_LETTER
+    return template.format(name=name, institution=institution, code=f"{code[:4]} {code[4:]}", hotline=hotline)
+
+
+def email_subject(kind: str) -> str:
+    """The subject line of an e-mail of this kind."""
+    return SUBJECTS.get(kind, "Impfhotline")

@@ -95,8 +95,8 @@ def test_help_lists_hotlines_commands_and_nothing_of_flask(tmp_path):
     assert shown.returncode == 0, shown.stderr
     options, commands = shown.stdout.split("Commands:")
     names = {line.split()[0] for line in commands.splitlines() if line.startswith("  ") and line[2] != " "}
-    assert names == {"api-keys", "bench", "call", "check", "demo", "import-slots", "migrate", "outbox", "purge",
-                     "seed-demo", "sweep", "users", "worker"}
+    assert names == {"api-keys", "bench", "call", "check", "demo", "import-slots", "invitations", "migrate", "outbox",
+                     "purge", "seed-demo", "sweep", "users", "worker"}
     assert "--env-file" not in options and "--app" not in options and "--debug" not in options
 
 

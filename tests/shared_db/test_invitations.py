@@ -124,6 +124,18 @@ def test_the_booking_uses_the_invitation_and_its_cancellation_gives_it_back(sess
     assert book_with(sessions, invitation_id, "Maria Pflegerin", *pair).status == "confirmed"
 
 
+def _confirm(racing, start: threading.Barrier, hold_id: int, name: str, invitation_id: int) -> str:
+    """One of the racing confirms: wait for the other, then confirm with the shared code."""
+    start.wait()
+    try:
+        with racing.begin() as s:
+            changes.confirm_hold(s, hold_id, details=b.details(name=name, dob=date(1980, 5, 17), phone=None),
+                                 actor="race", now=b.NOW, invitation_id=invitation_id)
+        return "booked"
+    except LedgerError as exc:
+        return exc.code
+
+
 @pytest.mark.postgres
 def test_two_confirms_racing_with_one_code_one_wins(pg_url, pg_sessions):
     """Real connections: both holds exist, both confirms start together; the conditional UPDATE lets one through."""
@@ -143,20 +155,9 @@ def test_two_confirms_racing_with_one_code_one_wins(pg_url, pg_sessions):
                 holds.append(changes.hold_offer(s, first_slot_id=first, second_slot_id=second, channel="phone",
                                                 actor="race", now=b.NOW).id)
         start = threading.Barrier(2)
-
-        def confirm(i: int) -> str:
-            start.wait()
-            try:
-                with racing.begin() as s:
-                    changes.confirm_hold(s, holds[i], details=b.details(name=f"Person {round_} {i}",
-                                                                        dob=date(1980, 5, 17), phone=None),
-                                         actor="race", now=b.NOW, invitation_id=invitation_id)
-                return "booked"
-            except LedgerError as exc:
-                return exc.code
-
         with ThreadPoolExecutor(2) as pool:
-            outcomes.append(sorted(pool.map(confirm, range(2))))
+            outcomes.append(sorted(pool.map(lambda i, h=holds, r=round_, go=start: _confirm(
+                racing, go, h[i], f"Person {r} {i}", invitation_id), range(2))))
         with pg_sessions.begin() as s:
             winner = s.get(Invitation, invitation_id).booking_id
             assert s.get(Booking, winner).status == "confirmed"
