@@ -353,7 +353,7 @@ def demo_command(port: int, no_serve: bool) -> None:
     with transaction(make_sessionmaker(make_engine(app.config["DATABASE_URL"]))) as session:
         if session.query(Centre.id).first() is None:
             seed_demo(session, clock.today())
-    _print_demo_banner(app, port, DEMO_PASSWORDS)
+    _print_demo_banner(app, port, DEMO_PASSWORDS, _demo_invitation())
     if not no_serve:
         _serve_embedded(app, port)
 
@@ -389,7 +389,15 @@ def _embedded_defaults(port: int) -> None:
     env_file.chmod(0o600)
 
 
-def _print_demo_banner(app, port: int, passwords: dict) -> None:
+def _demo_invitation() -> str:
+    """One invited person of the demo list, to try a code with."""
+    from shared_db.operations.demo import DEMO_INSTITUTION, DEMO_INVITED, demo_code
+
+    name, born, body, _ = DEMO_INVITED[0]
+    return f"{name}, born {born:%d.%m.%Y}, code {demo_code(body)} ({DEMO_INSTITUTION})"
+
+
+def _print_demo_banner(app, port: int, passwords: dict, invited: str = "") -> None:
     base = app.config["HOTLINE_PUBLIC_URL"]
     jobs = "rq" if app.config["REDIS_URL"] else "in-process"
     click.echo(f"""
@@ -398,6 +406,7 @@ hotline demo on {base}  (database: {app.config['DATABASE_URL']}, jobs: {jobs})
   simulated call         hotline call --url {base}
   agent console          {base}/console/   agent / {passwords['agent']}   supervisor / {passwords['supervisor']}
   online portal API      {base}/api/v1/openapi.json   (a key: hotline api-keys add NAME)
+  an invitation to try   {invited}
   health                 {base}/healthz  {base}/readyz  {base}/metrics
 """)
 

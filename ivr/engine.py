@@ -175,6 +175,7 @@ def values(data: dict, lang: str) -> dict:
     appt = data.get("appt")
     if appt:
         out.update(first=say_when(appt["first"], appt["tz"], lang), centre=appt["centre"],
+                   vaccine=appt.get("vaccine", ""),
                    second=say_when(appt["second"], appt["tz"], lang) if appt.get("second") else "",
                    code=say_code(appt["code"]) if appt.get("code") else "", sms=appt.get("sms", False))
     new = data.get("new")

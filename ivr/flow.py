@@ -81,16 +81,18 @@ NODES: dict[str, Node] = {
         Option("2", "opt_postcode", "postcode", "no"),
     )),
     "postcode": Node("entry", ("ask_postcode",), handler="postcode", digits=5),
-    "offer": Node("menu", ("offer", "offer_second?second", "offer_held"), (
+    "offer": Node("menu", ("offer", "vaccine_named?vaccine", "offer_second?second", "offer_held"), (
         Option("1", "opt_take", "name", "yes"),
         Option("2", "opt_next_slot", "@next_slot"),
         Option("3", "opt_other_centre", "@other_centre", when="other_centres"),
+        Option("4", "opt_other_vaccine", "@other_vaccine", when="other_vaccines"),
     )),
     "sold_out": Node("menu", ("sold_out",), (
         Option("1", "opt_callback", "@callback"), Option("2", "opt_agent_talk", "@agent", "agent"), MAIN)),
     "name": Node("entry", ("ask_name",), handler="name", digits=None, record=True),
     "name_confirm": Node("menu", ("name_readback",), _right_retry("@confirm_booking", "name", "opt_retry_name")),
-    "booked": Node("menu", ("booked", "booked_second?second", "booked_code", "booked_sms?sms"), (
+    "booked": Node("menu", ("booked", "vaccine_named?vaccine", "booked_second?second", "booked_code",
+                            "booked_sms?sms"), (
         Option("1", "opt_hear_again", "booked"),
         Option("2", "opt_book_another", "@start_booking"),
         GOODBYE,
@@ -101,7 +103,7 @@ NODES: dict[str, Node] = {
     # --- my appointment: code + date of birth, then hear, move or cancel
     "code": Node("entry", ("ask_code",), handler="code", digits=9),
     "code_dob": Node("entry", ("ask_dob_manage",), handler="manage_dob", digits=8),
-    "manage": Node("menu", ("appointment", "appointment_second?second"), (
+    "manage": Node("menu", ("appointment", "vaccine_named?vaccine", "appointment_second?second"), (
         Option("1", "opt_change", "@rebook_search"),
         Option("2", "opt_cancel", "cancel_confirm"),
         MAIN,

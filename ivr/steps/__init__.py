@@ -96,6 +96,12 @@ def _other_centres(ctx: Context) -> bool:
     return len(ctx.data.get("centres", [])) > 1
 
 
+@condition("other_vaccines")
+def _other_vaccines(ctx: Context) -> bool:
+    """The rules allow this caller more than one vaccine: they may ask for another."""
+    return len(ctx.data.get("vaccines", [])) > 1
+
+
 def load_all() -> None:
     """Import the step modules so that they register themselves."""
     from ivr.steps import booking, manage, people  # noqa: F401

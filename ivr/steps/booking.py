@@ -31,7 +31,7 @@ from shared_db.people.invitations import facts_for
 # Everything a booking attempt keeps in the call data; cleared when the caller starts again.
 BOOKING_KEYS = ("dob", "facts", "vaccines", "allowed", "group", "opens", "suggested", "place", "suggest_name",
                 "postcode", "home", "centres", "centre_idx", "skipped", "appt", "name", "recording", "invitation_id",
-                "invited_groups", "invited_name", "verification")
+                "invited_groups", "invited_name", "verification", "vaccine_choice")
 
 
 def release_hold(ctx: Context) -> None:
@@ -183,12 +183,15 @@ def offer_next(ctx: Context, _arg: str = "") -> str:
     """Hold the earliest bookable pair, from the current centre on; say so when it is a neighbour's."""
     release_hold(ctx)
     ids, start, home = ctx.data.get("centres", []), ctx.data.get("centre_idx", 0), ctx.data.get("home")
+    before = (ctx.data.get("appt") or {}).get("vaccine")
     home_empty = False
     for step in range(len(ids)):
         idx = (start + step) % len(ids)
         if _hold_first_offer(ctx, ids[idx]):
             if ids[idx] != home:
                 _tell_neighbour(ctx, home, ids[idx], home_empty)
+            if before and ctx.data["appt"]["vaccine"] != before:  # another centre may mean another vaccine
+                ctx.note("vaccine_changes", vaccine=ctx.data["appt"]["vaccine"], previous=before)
             ctx.data["centre_idx"] = idx
             return "offer"
         home_empty = home_empty or ids[idx] == home
@@ -209,7 +212,8 @@ def _tell_neighbour(ctx: Context, home_id: int, there_id: int, home_empty: bool)
 def _hold_first_offer(ctx: Context, centre_id: int) -> bool:
     """Hold the first offer at a centre that the caller has not passed over; False if none."""
     skipped = ctx.data.setdefault("skipped", [])
-    vaccine_ids = list(ctx.session.scalars(select(Vaccine.id).where(Vaccine.code.in_(ctx.data["vaccines"]))))
+    codes = [ctx.data["vaccine_choice"]] if ctx.data.get("vaccine_choice") else ctx.data["vaccines"]
+    vaccine_ids = list(ctx.session.scalars(select(Vaccine.id).where(Vaccine.code.in_(codes))))
     for _attempt in range(5):
         offers = find_offers(ctx.session, centre_ids=[centre_id], channel="phone", now=ctx.now,
                              vaccine_ids=vaccine_ids, limit=len(skipped) + 1)
@@ -233,12 +237,32 @@ def _hold_first_offer(ctx: Context, centre_id: int) -> bool:
 def describe(first: Slot, second: Slot | None, code: str | None = None) -> dict:
     """What the caller is told about an appointment, as plain JSON for the call data."""
     return {"first": first.starts_at.isoformat(), "second": second.starts_at.isoformat() if second else None,
-            "tz": first.centre.timezone, "centre": first.centre.name, "first_id": first.id, "code": code}
+            "tz": first.centre.timezone, "centre": first.centre.name, "first_id": first.id, "code": code,
+            "vaccine": spoken_vaccine(first.vaccine), "vaccine_code": first.vaccine.code}
+
+
+def spoken_vaccine(vaccine: Vaccine) -> str:
+    """The vaccine's name as said on the phone ("BioNTech/Pfizer (Comirnaty)" -> "BioNTech Pfizer, Comirnaty")."""
+    return vaccine.name.replace("/", " ").replace(" (", ", ").replace(")", "")
 
 
 @action("next_slot")
 def next_slot(ctx: Context, _arg: str = "") -> str:
     ctx.data.setdefault("skipped", []).append(ctx.data.get("appt", {}).get("first_id"))
+    return "@offer_next"
+
+
+@action("other_vaccine")
+def other_vaccine(ctx: Context, _arg: str = "") -> str:
+    """The next vaccine the rules allow this caller, at any of their centres; the same offer when there is none."""
+    allowed = ctx.data.get("vaccines", [])
+    current = (ctx.data.get("appt") or {}).get("vaccine_code")
+    ctx.data["vaccine_choice"] = allowed[(allowed.index(current) + 1) % len(allowed)] if current in allowed else None
+    ctx.data.update(centre_idx=0, skipped=[])
+    if offer_next(ctx) == "offer":
+        return "offer"
+    ctx.note("no_other_vaccine")
+    ctx.data["vaccine_choice"] = None
     return "@offer_next"
 
 

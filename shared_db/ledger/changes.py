@@ -80,8 +80,9 @@ def release_hold(session: Session, hold_id: int, *, actor: str, reason: str, now
 
 def cancel_booking(session: Session, booking_id: int, *, actor: str, reason: str, second_dose_only: bool = False,
                    now: datetime | None = None, freed_reason: str = "cancellation",
-                   message: str = "cancellation", announce: bool = True) -> Booking:
-    """Cancel a booking (or its second dose), free the places and tell the person."""
+                   message: str = "cancellation", announce: bool = True, why: str | None = None,
+                   policy: Policy = DEFAULT_POLICY) -> Booking:
+    """Cancel a booking (or its second dose), free the places and tell the person (and why, when `why` is set)."""
     change = bookings.cancel_change(session, booking_id, actor=actor, reason=reason, now=now,
                                     second_dose_only=second_dose_only, freed_reason=freed_reason)
     # A hold that lapses or is given back was never announced, so its end is not either.
@@ -89,20 +90,21 @@ def cancel_booking(session: Session, booking_id: int, *, actor: str, reason: str
     if change.changed and change.booking.status == "cancelled":
         invitations.release(session, booking_id, actor)  # the invited person may book again
     if ended and announce:
-        outbox.announce_booking(session, change.booking, message)
+        outbox.announce_booking(session, change.booking, message, why=why, hotline=policy.hotline_number)
     return change.booking
 
 
 def cancel_many(session: Session, booking_ids: list[int], *, actor: str, reason: str, freed_reason: str,
-                now: datetime | None = None) -> list[Booking]:
-    """Cancel many bookings in one transaction (phantom clean-up, cuts in supply); each person is told."""
+                now: datetime | None = None, why: str | None = None,
+                policy: Policy = DEFAULT_POLICY) -> list[Booking]:
+    """Cancel many bookings in one transaction (phantom clean-up, cuts in supply); each person is told why."""
     done = []
     for booking_id in sorted(set(booking_ids)):  # one order, so two supervisors cannot deadlock
         current = session.get(Booking, booking_id)
         if current is None or current.status not in ACTIVE_STATUSES:
             continue
         done.append(cancel_booking(session, booking_id, actor=actor, reason=reason, now=now,
-                                   freed_reason=freed_reason))
+                                   freed_reason=freed_reason, why=why, policy=policy))
     return done
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from shared_db.messages.texts import render
 from shared_db.models import Booking, Notification
 from shared_db.people import is_mobile
+from shared_db.policy import DEFAULT_POLICY
 from shared_db.types import utcnow
 
 
@@ -31,9 +32,9 @@ def add(session: Session, *, kind: str, to_number: str, body: str, language: str
 STATE_KINDS = ("confirmation", "rebooked", "cancellation", "released")
 
 
-def announce_booking(session: Session, booking: Booking, kind: str,
-                     due_at: datetime | None = None) -> Notification | None:
-    """Queue the SMS (mobile) or voice call (landline) that tells the person about their booking."""
+def announce_booking(session: Session, booking: Booking, kind: str, due_at: datetime | None = None,
+                     why: str | None = None, hotline: str = DEFAULT_POLICY.hotline_number) -> Notification | None:
+    """Queue the SMS (mobile) or voice call (landline) that tells the person about their booking (and why)."""
     if kind in STATE_KINDS:
         supersede_unsent(session, booking.id)
     person = booking.person
@@ -41,7 +42,7 @@ def announce_booking(session: Session, booking: Booking, kind: str,
     if not number:
         return None
     language = person.language if person else "de"
-    body = render(kind, language, booking, channel)
+    body = render(kind, language, booking, channel, why=why, hotline=hotline)
     return add(session, kind=kind, to_number=number, body=body, language=language, channel=channel,
                booking_id=booking.id, person_id=person.id if person else None, due_at=due_at)
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 from babel.dates import format_date, format_time
 
 from shared_db.models import Booking, Slot
+from shared_db.policy import DEFAULT_POLICY
 
 TEMPLATES = {
     "confirmation": {
-        "de": "Ihr Impftermin: {first}, {address}. {second}Buchungscode: {code}. Bitte Ausweis mitbringen.",
-        "en": "Your vaccination appointment: {first}, {address}. {second}Booking code: {code}. Please bring ID.",
-        "tr": "Aşı randevunuz: {first}, {address}. {second}Rezervasyon kodu: {code}. Lütfen kimliğinizi getirin.",
+        "de": "Ihr Impftermin: {first}, {address}. Impfstoff: {vaccine}. {second}Buchungscode: {code}. "
+              "Bitte Ausweis mitbringen.",
+        "en": "Your vaccination appointment: {first}, {address}. Vaccine: {vaccine}. {second}Booking code: {code}. "
+              "Please bring ID.",
+        "tr": "Aşı randevunuz: {first}, {address}. Aşı: {vaccine}. {second}Kod: {code}. Kimliğinizi getirin.",
     },
     "reminder": {
         "de": "Erinnerung an Ihren Impftermin: {first}, {address}. Buchungscode: {code}.",
@@ -30,9 +33,12 @@ TEMPLATES = {
               "edilir. Kod: {code}.",
     },
     "cancellation": {
-        "de": "Ihr Impftermin {first} (Code {code}) wurde storniert. Einen neuen Termin erhalten Sie unter 116117.",
-        "en": "Your vaccination appointment {first} (code {code}) has been cancelled. For a new one, call 116117.",
-        "tr": "{first} tarihli aşı randevunuz (kod {code}) iptal edildi. Yeni randevu için: 116117.",
+        "de": "Ihr Impftermin {first} (Code {code}) wurde storniert. {why}Fragen und neuer Termin: "
+              "Impfhotline {hotline}.",
+        "en": "Your vaccination appointment {first} (code {code}) has been cancelled. {why}Questions and a new "
+              "appointment: call {hotline}.",
+        "tr": "{first} tarihli aşı randevunuz (kod {code}) iptal edildi. {why}Sorular ve yeni randevu için: "
+              "{hotline}.",
     },
     "released": {
         "de": "Ihr Impftermin {first} (Code {code}) wurde nicht bestätigt und ist daher freigegeben. "
@@ -42,15 +48,34 @@ TEMPLATES = {
         "tr": "{first} tarihli aşı randevunuz (kod {code}) onaylanmadığı için iptal edildi. Yeni randevu için: 116117.",
     },
     "rebooked": {
-        "de": "Ihr Impftermin wurde verlegt: {first}, {address}. {second}Buchungscode: {code}.",
-        "en": "Your vaccination appointment has moved: {first}, {address}. {second}Booking code: {code}.",
-        "tr": "Aşı randevunuz değişti: {first}, {address}. {second}Rezervasyon kodu: {code}.",
+        "de": "Ihr Impftermin wurde verlegt: {first}, {address}. Impfstoff: {vaccine}. {second}Buchungscode: {code}.",
+        "en": "Your vaccination appointment has moved: {first}, {address}. Vaccine: {vaccine}. {second}Booking code: "
+              "{code}.",
+        "tr": "Aşı randevunuz değişti: {first}, {address}. Aşı: {vaccine}. {second}Kod: {code}.",
     },
 }
 # How to answer a reconfirmation request: by SMS reply; a call asks for a key instead (hotline/jobs/notifier.py).
 REPLY = {"de": "Antworten Sie dazu mit JA. ", "en": "To do so, reply YES. ", "tr": "EVET diye yanıtlayın. "}
 SECOND = {"de": "2. Impfung: {when}. ", "en": "2nd dose: {when}. ", "tr": "2. doz: {when}. "}
 LOCALES = {"de": "de_DE", "en": "en_GB", "tr": "tr_TR"}
+# Why a booking was cancelled, in plain words, for supervisors' bulk cancellations (the verification view).
+CANCEL_REASONS = {
+    "not_on_list": {
+        "de": "Der Termin war für Personen auf einer Einladungsliste gedacht, und Ihr Name steht auf keiner. ",
+        "en": "The appointment was meant for people on an invitation list, and your name is not on one. ",
+        "tr": "Randevu davet listesindeki kişiler içindi ve adınız hiçbir listede yok. ",
+    },
+    "not_eligible": {
+        "de": "Nach den aktuellen Regeln kann Ihre Gruppe noch nicht geimpft werden. ",
+        "en": "Under the current rules your group cannot be vaccinated yet. ",
+        "tr": "Mevcut kurallara göre grubunuz henüz aşılanamıyor. ",
+    },
+    "supply": {
+        "de": "Es wurde weniger Impfstoff geliefert als geplant. ",
+        "en": "Less vaccine was delivered than planned. ",
+        "tr": "Planlanandan daha az aşı teslim edildi. ",
+    },
+}
 
 
 def when(slot: Slot, language: str) -> str:
@@ -61,8 +86,12 @@ def when(slot: Slot, language: str) -> str:
     return f"{day}, {format_time(slot.starts_at, 'HH:mm', tzinfo=_zone(tz), locale=locale)}"
 
 
-def render(kind: str, language: str, booking: Booking, channel: str = "sms") -> str:
-    """The text of a message about a booking, in the person's language (German if unknown)."""
+def render(kind: str, language: str, booking: Booking, channel: str = "sms", why: str | None = None,
+           hotline: str = DEFAULT_POLICY.hotline_number) -> str:
+    """The text of a message about a booking, in the person's language (German if unknown).
+
+    `why` names one of CANCEL_REASONS, said in a cancellation; `hotline` is this hotline's own number.
+    """
     language = language if language in LOCALES else "de"
     reply = REPLY[language] if channel == "sms" else ""
     second = SECOND[language].format(when=when(booking.second_slot, language)) if booking.second_slot else ""
@@ -70,7 +99,14 @@ def render(kind: str, language: str, booking: Booking, channel: str = "sms") -> 
     second_when = when(booking.second_slot, language) if booking.second_slot else ""
     return TEMPLATES[kind][language].format(first=when(booking.first_slot, language),
                                             address=f"{centre.name}, {centre.address}", second=second,
-                                            second_when=second_when, code=booking.code, reply=reply)
+                                            second_when=second_when, code=booking.code, reply=reply,
+                                            vaccine=short_vaccine(booking.first_slot.vaccine.name),
+                                            why=CANCEL_REASONS[why][language] if why else "", hotline=hotline)
+
+
+def short_vaccine(name: str) -> str:
+    """A vaccine's name short enough for an SMS: 'BioNTech/Pfizer (Comirnaty)' -> 'BioNTech/Pfizer'."""
+    return name.split(" (")[0]
 
 
 def _zone(tz: str):

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from shared_db import clock
 from shared_db.access.accounts import add_user
+from shared_db.ledger.codes import damm_digit
 from shared_db.ledger.slots import add_slots, new_slot, split_capacity
 from shared_db.models import (
     CampaignWindow,
@@ -23,6 +24,15 @@ from shared_db.people import name_key
 from shared_db.people.reference import ensure_reference_data
 
 DEMO_PASSWORDS = {"agent": "agent-demo-2021", "supervisor": "supervisor-demo-2021"}
+DEMO_INSTITUTION = "Pflegeheim Sonnenhof, Bielefeld"
+# One institution's list with fixed codes (7 digits + Damm check digit) so a newcomer can try an invitation:
+# on the phone (birth date, then the code) and in the API (name, birth date, invitation_code).
+DEMO_INVITED = (
+    # name, date of birth, code body, mobile
+    ("Erika Mustermann", date(1964, 8, 12), "2021041", "+4915112340001"),
+    ("Ahmet Yılmaz", date(1971, 3, 9), "2021042", None),
+    ("Gerda Gärtner", date(1958, 11, 30), "2021043", None),
+)
 
 CENTRES = (
     # name, address, city, district, neighbours, vaccines, postcodes
@@ -86,13 +96,17 @@ def _day(centre, vaccine, day, dose, phone, online, per_day) -> list[Slot]:
 
 
 def _campaign(session: Session, today: date) -> None:
-    """Group 1 may book now, group 2 in a week, group 3 in three weeks; a care-home invitation list."""
+    """Group 1 may book now, group 2 in a week, group 3 in three weeks; a care home's invitation list with codes."""
     groups = {g.number: g for g in session.scalars(select(PriorityGroup))}
     for number, offset in ((1, 0), (2, 7), (3, 21)):
         session.add(CampaignWindow(group_id=groups[number].id, opens_on=today + timedelta(days=offset),
                                    channels="phone,online,agent"))
-    session.add(Invitation(facility="Pflegeheim Sonnenhof, Bielefeld", group_id=groups[1].id,
-                           code="4711", name_key=None, date_of_birth=None))
-    session.add(Invitation(facility="Pflegeheim Sonnenhof, Bielefeld", group_id=groups[1].id,
-                           name_key=name_key("Erika Mustermann"), date_of_birth=date(1964, 8, 12)))
+    for name, born, body, mobile in DEMO_INVITED:
+        session.add(Invitation(facility=DEMO_INSTITUTION, group_id=groups[1].id, name=name, name_key=name_key(name),
+                               date_of_birth=born, code=demo_code(body), phone=mobile))
     session.flush()
+
+
+def demo_code(body: str) -> str:
+    """A demo invitation code: the body and its Damm check digit."""
+    return body + damm_digit(body)
