@@ -31,7 +31,7 @@ from shared_db.people.invitations import facts_for
 # Everything a booking attempt keeps in the call data; cleared when the caller starts again.
 BOOKING_KEYS = ("dob", "facts", "vaccines", "allowed", "group", "opens", "suggested", "place", "suggest_name",
                 "postcode", "home", "centres", "centre_idx", "skipped", "appt", "name", "recording", "invitation_id",
-                "invited_groups", "invited_name", "verification", "vaccine_choice")
+                "invited_groups", "invited_name", "verification", "vaccine_choice", "waiting_group")
 
 
 def release_hold(ctx: Context) -> None:
@@ -82,7 +82,7 @@ def assess_caller(ctx: Context, _arg: str = "") -> str:
     if result.questions:
         return "q_" + result.questions[0]
     if result.opens_on:
-        ctx.data["opens"] = result.opens_on.isoformat()
+        ctx.data.update(opens=result.opens_on.isoformat(), waiting_group=result.group)
         return "not_yet"
     return "not_eligible"
 

@@ -1,14 +1,11 @@
 """People instead of the machine: the agent queue, callbacks, overload, notice when a group opens."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date
 
-import voice_prompts as vp
 from ivr.steps import Context, action
-from shared_db import calls, clock
-from shared_db.messages import outbox
-
-NOTIFY_HOUR = time(9, 0)  # a group's opening is announced at nine in the morning, local time
+from shared_db import calls
+from shared_db.people import notices
 
 
 @action("agent")
@@ -34,19 +31,10 @@ def callback(ctx: Context, _arg: str = "") -> str:
 
 @action("notify")
 def notify_when_open(ctx: Context, how: str) -> str:
-    """An SMS (mobiles) or a callback on the morning the caller's group opens."""
-    due = _morning_of(date.fromisoformat(ctx.data["opens"]))
-    if how == "sms":
-        outbox.add(ctx.session, kind="group_open", to_number=ctx.caller, body=vp.text(ctx.lang, "sms_group_open"),
-                   language=ctx.lang, due_at=due)
-        return "notify_sms_done"
-    calls.request_callback(ctx.session, ctx.caller, ctx.lang, "group_open", place_at=ctx.now, not_before=due,
-                           now=ctx.now)
-    return "notify_callback_done"
-
-
-def _morning_of(day: date) -> datetime:
-    return datetime.combine(day, NOTIFY_HOUR, clock.zone()).astimezone(UTC)
+    """An SMS (mobiles) or a callback when the caller's group opens: it follows the rule's opening date."""
+    notices.ask(ctx.session, group=ctx.data["waiting_group"], date_of_birth=date.fromisoformat(ctx.data["dob"]),
+                channel="sms" if how == "sms" else "callback", phone=ctx.caller, language=ctx.lang, now=ctx.now)
+    return "notify_sms_done" if how == "sms" else "notify_callback_done"
 
 
 @action("retry")

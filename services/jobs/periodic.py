@@ -19,6 +19,7 @@ from shared_db.messages import reconfirmation
 from shared_db.messages.outbox import announce_booking as announce
 from shared_db.models import Slot
 from shared_db.operations.retention import purge
+from shared_db.people import notices
 from shared_db.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,16 @@ def send_reminders() -> dict[str, int]:
         reminded += [announce(session, b, "reminder_second") for b in reconfirmation.due_second_reminders(session)]
         asked = [announce(session, b, "reconfirm") for b in reconfirmation.due_requests(session)]
     released = release_unconfirmed()
-    return {"reminders": len(reminded), "reconfirm_requests": len(asked), "released": released}
+    opened = send_opening_notices()
+    return {"reminders": len(reminded), "reconfirm_requests": len(asked), "released": released,
+            "opening_notices": opened["sent"]}
+
+
+def send_opening_notices() -> dict[str, int]:
+    """This run's share of 'your group can book now' notices (spread over the morning), withdrawals included."""
+    with runtime.job_sessions().begin() as session:
+        locks.lock_key(session, "jobs:opening_notices")  # two runs side by side would send one batch twice
+        return notices.send_due(session, runtime.policy().hotline_number)
 
 
 def release_unconfirmed() -> int:

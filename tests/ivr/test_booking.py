@@ -6,7 +6,7 @@ from dataclasses import replace
 from sqlalchemy import select
 
 from shared_db.ledger.checks import ledger_problems
-from shared_db.models import Booking, CallSession, Notification, Slot
+from shared_db.models import Booking, CallSession, Notification, OpeningNotice, Slot
 from shared_db.session import transaction
 from tests.ivr.support import LANDLINE_BIELEFELD, MOBILE, bookings, new_call, take_offer, to_offer
 
@@ -89,9 +89,10 @@ def test_not_eligible_yet_asks_only_open_questions_then_offers_sms_when_the_grou
     call.press("1")
     assert "Auf Wiederhören" in call.last.heard() and call.last.find("Hangup") is not None
     with transaction(sessions_of) as session:
-        [note] = session.scalars(select(Notification)).all()
-        assert (note.kind, note.channel, note.to_number) == ("group_open", "sms", MOBILE)
-        assert note.due_at.date() == opens and note.status == "pending"
+        # A notice that follows the group's window (not a message fixed to today's opening date).
+        [notice] = session.scalars(select(OpeningNotice)).all()
+        assert (notice.channel, notice.phone, notice.status, notice.date_of_birth) == ("sms", MOBILE, "waiting", born)
+        assert session.scalars(select(Notification)).all() == []
         assert session.scalars(select(Booking)).all() == []
 
 
@@ -109,8 +110,10 @@ def test_not_eligible_yet_on_a_landline_offers_a_callback_not_an_sms(client, ivr
     assert "noch nicht buchen" in heard and "SMS" not in heard
     call.press("2")
     with transaction(sessions_of) as session:
-        [request] = session.scalars(select(CallbackRequest)).all()
-        assert request.reason == "group_open" and request.not_before.date() == today() + timedelta(days=7)
+        assert session.scalars(select(CallbackRequest)).all() == []  # called back when the group opens
+        [notice] = session.scalars(select(OpeningNotice)).all()
+        assert (notice.channel, notice.phone, notice.status) == ("callback", LANDLINE_BIELEFELD, "waiting")
+        assert notice.date_of_birth == born
 
 
 def test_eighty_year_old_is_not_asked_questions_the_birth_date_decides(client, ivr_world):
