@@ -97,7 +97,6 @@ def test_not_eligible_yet_asks_only_open_questions_then_offers_sms_when_the_grou
 
 
 def test_not_eligible_yet_on_a_landline_offers_a_callback_not_an_sms(client, ivr_world, sessions_of):
-    from datetime import timedelta
 
     from shared_db.models import CallbackRequest
     from tests.ivr.support import today
