@@ -1,4 +1,4 @@
-"""'Tell me when my group opens': follows the rule's opening date, withdrawn with the window, spread over the morning."""
+"""'Tell me when my group opens': follows the opening date, withdrawn with the window, spread over the morning."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
