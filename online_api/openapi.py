@@ -137,6 +137,24 @@ SCHEMAS: dict[str, Any] = {
             "vaccine": _ref("Vaccine"), "first": _ref("Slot"), "second": _nullable(_ref("Slot")),
         },
     },
+    "OpeningNoticeRequest": {
+        "type": "object", "required": ["date_of_birth"], "additionalProperties": False,
+        "description": "tell the person when their group opens: by SMS to `phone` or by e-mail to `email`",
+        "properties": {
+            "date_of_birth": _DATE,
+            "name": {"type": "string", "minLength": 1, "maxLength": 160, "pattern": TEXT},
+            "phone": {"type": "string", "minLength": 3, "maxLength": 30, "pattern": r"^[0-9+() /\-]+$"},
+            "email": {"type": "string", "minLength": 3, "maxLength": 254, "pattern": r"^[^@\s,;<>]+@[^@\s,;<>]+$"},
+            "language": {"type": "string", "enum": ["de", "en", "tr"]},
+            **_FACTS,
+        },
+    },
+    "OpeningNotice": {
+        "type": "object", "required": ["status", "priority_group", "opens_on"],
+        "properties": {"status": {"type": "string", "enum": ["waiting"]},
+                       "priority_group": {"type": "integer"},
+                       "opens_on": {**_DATE, "description": "as the rules stand today; the notice follows changes"}},
+    },
     "LookupRequest": {
         "type": "object", "required": ["booking_code", "date_of_birth"], "additionalProperties": False,
         "properties": {"booking_code": _CODE, "date_of_birth": _DATE},
@@ -205,6 +223,9 @@ PATHS: dict[str, Any] = {
     "/api/v1/eligibility": {"post": _operation(
         "checkEligibility", "Whether a person may book online now, with which vaccines, or from when",
         200, _ref("Eligibility"), (403, 409, 422), body="EligibilityRequest")},
+    "/api/v1/opening-notices": {"post": _operation(
+        "requestOpeningNotice", "Tell the person (SMS or e-mail) when their group opens; follows the rule's date",
+        201, _ref("OpeningNotice"), (403, 409, 422), body="OpeningNoticeRequest")},
     "/api/v1/centres": {"get": _operation(
         "listCentres", "Centres serving a postcode, then those of neighbouring districts", 200,
         {"type": "array", "items": _ref("Centre")}, (422,),

@@ -30,7 +30,7 @@ from shared_db.errors import LedgerError
 from shared_db.ledger import changes
 from shared_db.ledger.pairing import offer_for
 from shared_db.models import Booking, Centre, Invitation, Slot, Vaccine
-from shared_db.people import PersonDetails, normalise_phone
+from shared_db.people import PersonDetails, is_mobile, normalise_phone, notices
 from shared_db.people.eligibility import Assessment, assess, load_rules
 from shared_db.people.invitations import facts_for
 from shared_db.policy import Policy
@@ -72,6 +72,30 @@ def check_eligibility():
     with session.begin():
         result, _invitation = assessment_for(session, data, dob, data.get("centre_id"))
         return response(200, serialize.assessment(result))
+
+
+@bp.post("/opening-notices")
+def request_opening_notice():
+    """A notice for a person whose group opens later: SMS to a mobile number, or e-mail."""
+    data = json_body("OpeningNoticeRequest")
+    dob = plausible_birth_date(data["date_of_birth"])
+    phone = normalise_phone(data["phone"]) if data.get("phone") else None
+    if bool(phone) == bool(data.get("email")):
+        raise invalid([{"field": "phone", "message": "give either a mobile number or an e-mail address"}])
+    if phone and not is_mobile(phone):
+        raise invalid([{"field": "phone", "message": "a mobile number is needed for an SMS"}])
+    session = db.session()
+    with session.begin():
+        result, _invitation = assessment_for(session, data, dob, None)
+        if result.eligible:
+            raise ApiProblem("invalid_state", "the person can book now")
+        if result.opens_on is None:
+            raise ApiProblem("not_eligible", "no opening date is known for the person's group", opens_on=None,
+                             questions=[])
+        notices.ask(session, group=result.group, date_of_birth=dob, channel="sms" if phone else "email",
+                    phone=phone, email=data.get("email"), language=data.get("language", "de"))
+        return response(201, {"status": "waiting", "priority_group": result.group,
+                              "opens_on": result.opens_on.isoformat()})
 
 
 @bp.get("/centres")
