@@ -1,4 +1,4 @@
-"""`POST /api/v1/opening-notices`: the portal's 'tell me when my group opens', kept as a notice that follows the rule."""
+"""`POST /api/v1/opening-notices`: the portal's "tell me when my group opens", a notice that follows the rule."""
 from __future__ import annotations
 
 from datetime import timedelta
