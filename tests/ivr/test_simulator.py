@@ -24,6 +24,13 @@ def test_example_script_books_on_the_demo_data(sim_demo_dir):
     assert "script passed" in result.stdout and "Ihr Termin ist gebucht" in result.stdout
 
 
+def test_the_invitation_script_hears_the_vaccine_in_the_offer_and_the_read_back(sim_demo_dir):
+    """The demo list's code admits Erika Mustermann (62) into group 1; she asks for another vaccine."""
+    result = hotline(sim_demo_dir, "call", "--script", str(EXAMPLE.with_name("invitation_demo.txt")))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("Geimpft wird mit Johnson & Johnson") >= 2
+
+
 def test_a_changed_prompt_makes_the_script_fail(sim_demo_dir, tmp_path):
     script = tmp_path / "wrong.txt"
     script.write_text("expect: Willkommen\npress: 1\nexpect: Guten Morgen und herzlich willkommen\n", encoding="utf-8")
