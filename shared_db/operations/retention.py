@@ -20,6 +20,7 @@ from shared_db.models import (
     CallbackRequest,
     CallSession,
     Notification,
+    OpeningNotice,
     Person,
     PurgeRecord,
     QueueEntry,
@@ -74,6 +75,9 @@ def purge(session: Session, now: datetime | None = None, after_appointment_days:
     session.execute(update(QueueEntry).where(QueueEntry.enqueued_at < call_cutoff).values(from_number=None))
     session.execute(delete(CallbackRequest).where(CallbackRequest.requested_at < call_cutoff,
                                                   CallbackRequest.status.in_(("done", "given_up"))))
+    # "Tell me when my group opens" holds a number and a birth date: gone once answered or withdrawn.
+    session.execute(delete(OpeningNotice).where(OpeningNotice.status != "waiting",
+                                                OpeningNotice.created_at < call_cutoff))
     session.add(PurgeRecord(at=now, people_deleted=report.people, bookings_anonymised=report.bookings,
                             notifications_deleted=report.notifications, call_sessions_deleted=report.call_sessions))
     session.flush()

@@ -91,3 +91,15 @@ def test_a_callback_or_an_email_instead_of_an_sms(sessions, channel):
             assert s.scalar(select(CallbackRequest.reason)) == "group_open"
         else:
             assert s.scalar(select(Notification.to_email)) == "erna@example.org"
+
+
+def test_answered_notices_are_deleted_by_the_purge_waiting_ones_kept(sessions):
+    from shared_db.operations.retention import purge
+
+    with sessions.begin() as s:
+        window(s)
+        ask_many(s, 2)
+        notices.send_due(s, "0521 1", at(OPENS, 12))
+        notices.ask(s, group=2, date_of_birth=BORN, channel="sms", phone="+4915100000099", now=at(OPENS, 13))
+        purge(s, now=at(OPENS + timedelta(days=20), 3))
+        assert [n.phone for n in s.scalars(select(OpeningNotice))] == ["+4915100000099"]
