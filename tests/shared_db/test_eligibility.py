@@ -170,3 +170,62 @@ def test_under_65_astrazeneca_over_65_biontech_as_in_siegen():
     assert assess(Facts(date(1956, 3, 2)), rules, day, "phone").vaccines == ("AZ",)  # 64 until tomorrow
     assert assess(Facts(date(1956, 3, 1)), rules, day, "phone").vaccines == ("BNT",)  # 65 today
     assert assess(Facts(date(1956, 3, 1)), rules, day - timedelta(days=1), "phone").vaccines == ("AZ",)
+
+
+# ---------------------------------------------------------------- what mutation testing asked for (docs/MUTATION.md)
+
+FUTURE = date(2021, 5, 3)
+ONE = (VaccineRule("BNT", 16),)
+
+
+def test_an_open_window_without_a_vaccine_for_the_age_admits_nobody_and_names_no_day():
+    rules = RuleSet((Rule(1, "everyone"),), (Window(1, TODAY),), (VaccineRule("AZ", 60),))
+    result = assess(Facts(date(1990, 1, 1), invitation=False), rules, TODAY, "phone")
+    assert result.eligible is False and result.reason == "not_eligible" and result.opens_on is None
+
+
+def test_an_age_rule_of_zero_admits_a_baby():
+    rules = RuleSet((Rule(1, "min_age", 0),), (Window(1, TODAY),), (VaccineRule("BNT"),))
+    assert assess(Facts(TODAY - timedelta(days=100)), rules, TODAY, "phone").reason == "eligible"
+
+
+def test_one_window_for_every_centre_means_every_centre():
+    rules = RuleSet((Rule(1, "everyone"),), (Window(1, TODAY, centre_id=7), Window(1, TODAY)), ONE)
+    assert assess(Facts(date(1950, 1, 1)), rules, TODAY, "phone").centre_ids is None
+
+
+def test_a_window_naming_a_vaccine_offers_only_that_one_and_only_if_the_age_allows_it():
+    rules = RuleSet((Rule(1, "everyone"),), (Window(1, TODAY, vaccine="BNT"),),
+                    (VaccineRule("AZ", 18), VaccineRule("BNT", 16)))
+    assert assess(Facts(date(1950, 1, 1)), rules, TODAY, "phone").vaccines == ("BNT",)
+    only_az = RuleSet(rules.rules, (Window(1, TODAY, vaccine="MOD"),), rules.vaccines)
+    assert assess(Facts(date(1950, 1, 1), invitation=False), only_az, TODAY, "phone").eligible is False
+
+
+def test_not_yet_names_the_group_and_questions_say_so():
+    result = assess(Facts(date(1958, 1, 1), invitation=False), RULES, TODAY, "phone")
+    assert result.eligible is False and result.group == 3
+    asked = assess(Facts(date(1958, 1, 1)), RULES, TODAY, "phone")
+    assert asked.reason == "questions" and asked.opens_on == date(2021, 5, 3) and asked.group == 3
+
+
+def test_the_next_opening_of_windows_that_need_an_invitation():
+    listed_later = RuleSet((Rule(1, "min_age", 80),), (Window(1, FUTURE, requires_invitation=True),), ONE)
+    assert assess(Facts(date(1935, 1, 1)), listed_later, TODAY, "phone").opens_on == FUTURE
+    young = Facts(date(1980, 1, 1))
+    assert assess(young, listed_later, TODAY, "phone").opens_on is None
+    other_list = Facts(date(1980, 1, 1), invitation=True, invited_groups=frozenset({3}))
+    assert assess(other_list, listed_later, TODAY, "phone").opens_on is None
+    invited = Facts(date(1980, 1, 1), invitation=True, invited_groups=frozenset({1}))
+    assert assess(invited, listed_later, TODAY, "phone").opens_on == FUTURE
+
+
+def test_the_next_opening_of_a_window_that_accepts_claims():
+    claims_later = RuleSet((Rule(1, "care_home"),), (Window(1, FUTURE, self_declared=True),), ONE)
+    claimed = Facts(date(1980, 1, 1), care_home=True, invitation=False)
+    assert assess(claimed, claims_later, TODAY, "phone").opens_on == FUTURE
+    with_list = RuleSet(claims_later.rules, (Window(1, FUTURE, self_declared=True, requires_invitation=True),), ONE)
+    assert assess(Facts(date(1980, 1, 1), care_home=True, invitation=True), with_list, TODAY,
+                  "phone").opens_on == FUTURE
+    proof_only = RuleSet(claims_later.rules, (Window(1, FUTURE),), ONE)
+    assert assess(claimed, proof_only, TODAY, "phone").opens_on is None

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from shared_db.errors import InvalidInput
-from shared_db.ledger.pairing import find_offers, second_dose_window, validate_pair
+from shared_db.errors import InvalidInput, SlotUnavailable
+from shared_db.ledger.pairing import check_pair, find_offers, offer_for, second_dose_window, validate_pair
 from tests import builders as b
 
 FIRST_DAY = date(2021, 4, 6)
@@ -74,3 +74,74 @@ def test_offers_pair_a_second_dose_at_the_edges_exactly_as_the_rule(sessions, se
         second = b.slot(s, c, v, second_at, "second")
         offers = find_offers(s, centre_ids=[c.id], channel="phone", now=b.NOW)
         assert [o.ids for o in offers] == ([(first.id, second.id)] if ok else [])
+
+
+# --------------------------------------------------------------------------- which pool a channel may use, at its edges
+
+
+def pool_slot(s, c, v, *, phone: int, phone_taken: int, online: int, online_taken: int, release_at: datetime):
+    first = b.slot(s, c, v, at(FIRST_DAY, 9, 0), phone=phone, online=online)
+    first.phone_taken, first.online_taken, first.phone_release_at = phone_taken, online_taken, release_at
+    s.flush()
+    return first
+
+
+@pytest.mark.parametrize("online_taken, phone_taken, released, channel, offered", [
+    (1, 0, False, "online", True),  # the last online place
+    (2, 0, False, "online", False),  # online full, phone places not yet released
+    (2, 0, True, "online", True),  # online full, phone places released exactly now
+    (2, 2, True, "online", False),  # everything taken
+    (2, 1, False, "phone", True),  # the last phone place
+    (0, 2, False, "phone", False),  # phone full: phone callers never take online places
+    (2, 1, False, "agent", True),  # agents take any free place
+    (1, 2, False, "agent", True),
+    (2, 2, False, "agent", False),
+])
+def test_offers_respect_each_channels_pools_at_their_edges(sessions, online_taken, phone_taken, released, channel,
+                                                           offered):
+    with sessions.begin() as s:
+        v, c = b.vaccine(s, "JJ"), b.centre(s)  # one dose: only the first slot's pools matter
+        release = b.NOW if released else b.NOW + timedelta(seconds=1)
+        first = pool_slot(s, c, v, phone=2, phone_taken=phone_taken, online=2, online_taken=online_taken,
+                          release_at=release)
+        offers = find_offers(s, centre_ids=[c.id], channel=channel, now=b.NOW)
+        assert [o.ids for o in offers] == ([(first.id, None)] if offered else [])
+
+
+def test_five_offers_by_default_and_offer_for_a_chosen_slot(sessions):
+    with sessions.begin() as s:
+        v, c = b.vaccine(s, "JJ"), b.centre(s)
+        firsts = [b.slot(s, c, v, at(FIRST_DAY, 8 + i, 0)) for i in range(7)]
+        assert [o.first.id for o in find_offers(s, centre_ids=[c.id], channel="phone", now=b.NOW)] == \
+            [f.id for f in firsts[:5]]
+        assert offer_for(s, firsts[6].id, "phone", b.NOW).ids == (firsts[6].id, None)
+        bnt = b.vaccine(s, "BNT")
+        second = b.slot(s, c, bnt, EDGES[1][0], "second")
+        for wrong in (second.id, 10**6):
+            with pytest.raises(InvalidInput) as refused:
+                offer_for(s, wrong, "phone", b.NOW)
+            assert refused.value.field == "first_slot_id" and refused.value.message
+        lonely = b.slot(s, c, bnt, at(FIRST_DAY + timedelta(days=5), 9, 0))  # no second dose in its interval
+        with pytest.raises(SlotUnavailable):
+            offer_for(s, lonely.id, "phone", b.NOW)
+        pair_first = b.slot(s, c, bnt, at(FIRST_DAY, 19, 30))
+        assert offer_for(s, pair_first.id, "phone", b.NOW).ids == (pair_first.id, second.id)
+        full = b.slot(s, c, bnt, at(FIRST_DAY + timedelta(days=1), 9, 0))
+        late = b.slot(s, c, bnt, at(FIRST_DAY + timedelta(days=22), 9, 0), "second", phone=1, online=0)
+        late.phone_taken = 1
+        s.flush()
+        with pytest.raises(SlotUnavailable):  # its only second dose has no phone place left
+            offer_for(s, full.id, "phone", b.NOW)
+
+
+def test_check_pair_names_the_field_and_checks_the_second_it_was_given(sessions):
+    with sessions.begin() as s:
+        v, c = b.vaccine(s, "BNT"), b.centre(s)
+        first = b.slot(s, c, v, at(FIRST_DAY, 19, 30))
+        early = b.slot(s, c, v, EDGES[0][0], "second")
+        with pytest.raises(InvalidInput) as refused:
+            check_pair(s, 10**6, early.id)
+        assert refused.value.field == "first_slot_id"
+        with pytest.raises(InvalidInput) as refused:
+            check_pair(s, first.id, early.id)
+        assert refused.value.field == "second_slot_id"
