@@ -145,3 +145,39 @@ def test_check_pair_names_the_field_and_checks_the_second_it_was_given(sessions)
         with pytest.raises(InvalidInput) as refused:
             check_pair(s, first.id, early.id)
         assert refused.value.field == "second_slot_id"
+
+
+def test_a_slot_starting_now_or_at_the_end_of_the_range_is_not_offered(sessions):
+    with sessions.begin() as s:
+        v, c = b.vaccine(s, "JJ"), b.centre(s)
+        now_slot = b.slot(s, c, v, b.NOW)
+        later = b.slot(s, c, v, b.NOW + timedelta(hours=2))
+        end = b.NOW + timedelta(hours=4)
+        at_end = b.slot(s, c, v, end)
+        offered = [o.first.id for o in find_offers(s, centre_ids=[c.id], channel="phone", now=b.NOW, before=end)]
+        assert offered == [later.id] and now_slot.id not in offered and at_end.id not in offered
+
+
+def test_paging_never_offers_a_first_dose_twice(sessions):
+    """Ten first doses at the same minute fill the first page; only the last pairs, on the page's edge."""
+    with sessions.begin() as s:
+        v = b.vaccine(s, "BNT")
+        same_minute = at(FIRST_DAY + timedelta(days=30), 9, 0)
+        rows = []
+        for i in range(10):
+            other = b.centre(s, f"Zentrum {i}")
+            rows.append(b.slot(s, other, v, same_minute))
+        pairing = rows[-1]
+        b.slot(s, pairing.centre, v, same_minute + timedelta(days=21), "second")
+        offers = find_offers(s, centre_ids=[r.centre_id for r in rows], channel="phone", now=b.NOW, limit=5)
+        assert [o.first.id for o in offers] == [pairing.id]
+
+
+def test_a_second_dose_elsewhere_or_of_another_vaccine_does_not_pair(sessions):
+    with sessions.begin() as s:
+        bnt, mod, c = b.vaccine(s, "BNT"), b.vaccine(s, "MOD"), b.centre(s)
+        other = b.centre(s, "Impfzentrum Anderswo")
+        b.slot(s, c, bnt, at(FIRST_DAY, 9, 0))
+        b.slot(s, other, bnt, at(FIRST_DAY + timedelta(days=30), 9, 0), "second")
+        b.slot(s, c, mod, at(FIRST_DAY + timedelta(days=30), 9, 0), "second")
+        assert find_offers(s, centre_ids=[c.id], channel="phone", now=b.NOW) == []
