@@ -181,3 +181,45 @@ def test_a_second_dose_elsewhere_or_of_another_vaccine_does_not_pair(sessions):
         b.slot(s, other, bnt, at(FIRST_DAY + timedelta(days=30), 9, 0), "second")
         b.slot(s, c, mod, at(FIRST_DAY + timedelta(days=30), 9, 0), "second")
         assert find_offers(s, centre_ids=[c.id], channel="phone", now=b.NOW) == []
+
+
+def test_paging_finds_a_first_dose_of_the_same_minute_on_the_next_page(sessions):
+    """Eleven first doses at one minute: the first page holds ten, the eleventh (which pairs) is found after it."""
+    with sessions.begin() as s:
+        v = b.vaccine(s, "BNT")
+        same_minute = at(FIRST_DAY + timedelta(days=30), 9, 0)
+        rows = [b.slot(s, b.centre(s, f"Zentrum {i}"), v, same_minute) for i in range(11)]
+        b.slot(s, rows[-1].centre, v, same_minute + timedelta(days=21), "second")
+        offers = find_offers(s, centre_ids=[r.centre_id for r in rows], channel="phone", now=b.NOW, limit=5)
+        assert [o.first.id for o in offers] == [rows[-1].id]
+
+
+def test_an_inactive_centre_offers_nothing(sessions):
+    with sessions.begin() as s:
+        v, c = b.vaccine(s, "JJ"), b.centre(s)
+        b.slot(s, c, v, at(FIRST_DAY, 9, 0))
+        c.active = False
+        s.flush()
+        assert find_offers(s, centre_ids=[c.id], channel="phone", now=b.NOW) == []
+
+
+def test_offers_only_of_the_vaccines_and_centres_asked_for(sessions):
+    """The vaccine the rules chose is the one offered: another vaccine, or another centre, is not."""
+    with sessions.begin() as s:
+        jj, bnt, c = b.vaccine(s, "JJ"), b.vaccine(s, "BNT"), b.centre(s)
+        other = b.centre(s, "Impfzentrum Anderswo")
+        wanted = b.slot(s, c, jj, at(FIRST_DAY, 10, 0))
+        b.pair(s, c, bnt, FIRST_DAY)  # 10:00 too, a whole pair, but another vaccine
+        b.slot(s, c, bnt, at(FIRST_DAY, 9, 0))  # earlier, another vaccine
+        b.slot(s, c, bnt, at(FIRST_DAY + timedelta(days=21), 9, 0), "second")
+        b.slot(s, other, jj, at(FIRST_DAY, 8, 0))  # earlier, but another centre
+        offers = find_offers(s, centre_ids=[c.id], channel="phone", now=b.NOW, vaccine_ids=[jj.id])
+        assert [o.first.id for o in offers] == [wanted.id]
+
+
+def test_the_earliest_first_dose_comes_first_whatever_order_the_slots_were_made_in(sessions):
+    with sessions.begin() as s:
+        v, c = b.vaccine(s, "JJ"), b.centre(s)
+        late, early = b.slot(s, c, v, at(FIRST_DAY, 11, 0)), b.slot(s, c, v, at(FIRST_DAY, 9, 0))
+        assert [o.first.id for o in find_offers(s, centre_ids=[c.id], channel="phone", now=b.NOW)] == \
+            [early.id, late.id]
