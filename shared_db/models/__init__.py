@@ -16,8 +16,10 @@ from shared_db.models.base import (
 from shared_db.models.calls import CallbackRequest, CallSession, QueueEntry
 from shared_db.models.ledger import (
     Booking,
+    CareHomeVisit,
     Centre,
     CentrePostcode,
+    Delivery,
     FreedCapacity,
     Slot,
     Vaccine,
@@ -55,6 +57,8 @@ __all__ = [
     "Vaccine",
     "Slot",
     "Booking",
+    "CareHomeVisit",
+    "Delivery",
     "FreedCapacity",
     "PriorityGroup",
     "EligibilityRule",

@@ -1,13 +1,14 @@
 """Centres, vaccines, slots with their per-channel pools, bookings and freed places."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -144,6 +145,15 @@ class Booking(Base):
     # Who created or last changed it: "call:CA…", "agent:7", "api:3", "system".
     created_by: Mapped[str] = mapped_column(String(64))
     changed_by: Mapped[str | None] = mapped_column(String(64))
+    # Check-in at the centre: when each dose was given and the vaccine's batch, as centres record it.
+    first_given_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_batch: Mapped[str | None] = mapped_column(String(40))
+    second_given_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    second_batch: Mapped[str | None] = mapped_column(String(40))
+    # When the booking reached its end (completed, no_show, cancelled): retention counts from here.
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # A care-home visit of a mobile team books its residents as bookings of the visit.
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("care_home_visits.id"), index=True)
 
     person: Mapped[Person | None] = relationship(back_populates="bookings")
     first_slot: Mapped[Slot] = relationship(foreign_keys=[first_slot_id])
@@ -171,3 +181,39 @@ class FreedCapacity(Base):
     filled_booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
 
     slot: Mapped[Slot] = relationship()
+
+
+class Delivery(Base):
+    """Doses of one vaccine for one centre (or its mobile teams) in one week: expected, then delivered."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("centre_id", "vaccine_id", "week_start", name="uq_deliveries_week"),
+        CheckConstraint("doses >= 0", name="doses"),
+        CheckConstraint("status IN ('expected', 'delivered')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    vaccine_id: Mapped[int] = mapped_column(ForeignKey("vaccines.id"))
+    week_start: Mapped[date] = mapped_column(Date)  # the Monday of the delivery week
+    doses: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default="expected")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class CareHomeVisit(Base):
+    """A mobile team's day at a care home: one visit, its residents booked as the visit's bookings."""
+
+    __tablename__ = "care_home_visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))  # the centre whose team goes out
+    vaccine_id: Mapped[int] = mapped_column(ForeignKey("vaccines.id"))
+    home_name: Mapped[str] = mapped_column(String(160))
+    home_address: Mapped[str] = mapped_column(String(200))
+    first_slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"))
+    second_slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))

@@ -45,7 +45,10 @@ class User(Base):
     """An agent, supervisor or admin of the console."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('agent', 'supervisor', 'admin')", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('agent', 'supervisor', 'admin', 'centre')", name="role"),
+        CheckConstraint("role != 'centre' OR centre_id IS NOT NULL", name="centre_staff"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(60), unique=True)
@@ -58,6 +61,8 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(10), default="offline")  # offline, ready, busy
+    # Centre staff see and change only their centre's check-in.
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"))
 
 class ApiClient(Base):
     """A server-to-server client of the online API; only a hash of its key is kept."""
@@ -107,3 +112,5 @@ class PurgeRecord(Base):
     bookings_anonymised: Mapped[int] = mapped_column(Integer, default=0)
     notifications_deleted: Mapped[int] = mapped_column(Integer, default=0)
     call_sessions_deleted: Mapped[int] = mapped_column(Integer, default=0)
+    # Every rule's count of the run, by rule name (shared_db/operations/retention_catalogue.py).
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
