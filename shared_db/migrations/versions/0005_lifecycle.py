@@ -69,7 +69,7 @@ def upgrade() -> None:
                "COALESCE(bookings.second_slot_id, bookings.first_slot_id)) "
                "WHERE status IN ('completed', 'no_show')")
     op.add_column("purge_records", sa.Column("details", sa.JSON(), nullable=True))
-    with op.batch_alter_table("users", recreate="always") as batch:
+    with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("centre_id", sa.Integer(), nullable=True))
         batch.create_foreign_key(op.f("fk_users_centre_id_centres"), "centres", ["centre_id"], ["id"])
         batch.drop_constraint(op.f("ck_users_role"), type_="check")
@@ -90,7 +90,7 @@ def _add_visit_id() -> None:
 
 def downgrade() -> None:
     op.execute("DELETE FROM users WHERE role = 'centre'")
-    with op.batch_alter_table("users", recreate="always") as batch:
+    with op.batch_alter_table("users") as batch:
         batch.drop_constraint(op.f("ck_users_centre_staff"), type_="check")
         batch.drop_constraint(op.f("ck_users_role"), type_="check")
         batch.create_check_constraint(op.f("ck_users_role"), OLD_ROLES)
