@@ -104,20 +104,28 @@ def import_slots_command(csv_file) -> None:
 
 @main.command("purge")
 @click.option("--dry-run", is_flag=True, help="only count what would be deleted")
-def purge_command(dry_run: bool) -> None:
-    """Delete personal data that is past its retention period (counts only are kept)."""
-    from shared_db.operations.retention import purge
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="the day to purge as (needs --dry-run "
+              "for a day after today)")
+@click.option("--rules", "show_rules", is_flag=True, help="print the retention catalogue and stop")
+def purge_command(dry_run: bool, as_of, show_rules: bool) -> None:
+    """Delete personal data past its retention period, rule by rule (counts only are kept)."""
+    from shared_db.operations.retention import purge, purge_moment
+    from shared_db.operations.retention_catalogue import table_rows
 
+    if show_rules:
+        for name, columns, when in table_rows():
+            click.echo(f"{name}: {when}\n    {columns}")
+        return
+    day = as_of.date() if as_of else clock.today()
+    if day > clock.today() and not dry_run:
+        raise click.UsageError("a day after today can only be looked at with --dry-run")
     with transaction(_sessions()) as session:
-        report = purge(session, after_appointment_days=current_app.config["POLICY"].completed_retention_days,
-                       dry_run=dry_run)
-        if not dry_run:
-            from shared_db.access.api_clients import purge_idempotency_records
-
-            purge_idempotency_records(session)  # the online API's stored answers, past retries
+        report = purge(session, now=purge_moment(day) if as_of else None, as_of=day, dry_run=dry_run,
+                       after_appointment_days=current_app.config["POLICY"].completed_retention_days)
     verb = "would delete" if dry_run else "deleted"
-    click.echo(f"{verb}: {report.people} people, {report.notifications} messages, "
+    click.echo(f"{verb} as of {day.isoformat()}: {report.people} people, {report.notifications} messages, "
                f"{report.call_sessions} call logs; {report.bookings} bookings anonymised")
+    click.echo("by rule: " + ", ".join(f"{name} {count}" for name, count in report.rules.items()))
 
 
 @main.command("worker")

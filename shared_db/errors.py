@@ -52,6 +52,12 @@ class CallerLimitReached(LedgerError):
         self.limit = limit
 
 
+class NeedsAgent(LedgerError):
+    """The person missed their last appointment; by setting, only an agent may book them again."""
+
+    code = "needs_agent"
+
+
 class NotEligible(LedgerError):
     """The person may not book (yet); `opens_on` is when their group opens, if known."""
 

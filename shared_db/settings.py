@@ -6,6 +6,8 @@ Keys other parts read:
   callbacks.max_attempts            tries before a callback request is given up
   callbacks.retry_minutes           pause before an unanswered callback is tried again
   fill.days_ahead                   how many days ahead freed places become fill tasks
+  checkin.closing_hour              local hour at which a centre's day ends: not checked in becomes a no-show
+  rebooking.no_show_needs_agent     1: a person whose last appointment was a no-show is booked again only by an agent
 """
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ DEFAULTS: dict[str, tuple[int, int, int]] = {
     "callbacks.max_attempts": (3, 1, 20),
     "callbacks.retry_minutes": (30, 1, 1440),
     "fill.days_ahead": (3, 1, 14),
+    "checkin.closing_hour": (20, 12, 23),
+    "rebooking.no_show_needs_agent": (0, 0, 1),
 }
 
 

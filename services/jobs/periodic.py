@@ -9,15 +9,14 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from services import runtime
 from shared_db import ledger, locks
-from shared_db.access.api_clients import purge_idempotency_records
 from shared_db.ledger import changes
 from shared_db.messages import reconfirmation
 from shared_db.messages.outbox import announce_booking as announce
-from shared_db.models import Slot
+from shared_db.models import Centre, Slot
 from shared_db.operations.retention import purge
 from shared_db.people import notices
 from shared_db.types import utcnow
@@ -87,11 +86,23 @@ def release_unconfirmed() -> int:
     return len(due)
 
 
+def close_centre_days() -> int:
+    """End every centre's finished day: bookings not checked in become no-shows (at `checkin.closing_hour`)."""
+    closed = 0
+    with runtime.job_sessions().begin() as session:
+        centre_ids = list(session.scalars(select(Centre.id).order_by(Centre.id)))
+    for centre_id in centre_ids:  # one transaction per centre: a long day at one does not hold up the others
+        with runtime.job_sessions().begin() as session:
+            locks.lock_key(session, f"jobs:end_of_day:{centre_id}")
+            closed += len(changes.close_centre_days(session, centre_id))
+    if closed:
+        log.info("end of day: %d bookings not checked in became no-shows", closed)
+    return closed
+
+
 def purge_nightly() -> dict:
     """The retention purge; what it deleted is recorded as counts in purge_records."""
     with runtime.job_sessions().begin() as session:
         report = purge(session, after_appointment_days=runtime.policy().completed_retention_days)
-        replays = purge_idempotency_records(session)  # the online API's stored answers, past retries
-    log.info("idempotency records deleted: %s", replays)
     log.info("retention purge: %s", asdict(report))
     return asdict(report)

@@ -22,7 +22,13 @@ LEADER_SECONDS = 30
 
 def periodic_jobs() -> list[tuple]:
     """(function, timing) of every periodic job; intervals in seconds, purge by cron at night."""
-    from services.jobs.periodic import purge_nightly, release_phone_quota, send_reminders, sweep_holds
+    from services.jobs.periodic import (
+        close_centre_days,
+        purge_nightly,
+        release_phone_quota,
+        send_reminders,
+        sweep_holds,
+    )
     from services.jobs.sending import sweep_outbox
 
     every = runtime.setting("SWEEP_SECONDS") or {}
@@ -31,6 +37,7 @@ def periodic_jobs() -> list[tuple]:
         (sweep_outbox, {"interval": every.get("outbox", 60)}),
         (release_phone_quota, {"interval": every.get("quota", 300)}),
         (send_reminders, {"interval": every.get("reminders", 900)}),
+        (close_centre_days, {"interval": every.get("quota", 300)}),  # no-shows within minutes of closing
         (purge_nightly, {"cron": runtime.setting("PURGE_CRON") or "30 2 * * *"}),
     ]
 

@@ -80,9 +80,9 @@ def confirm_change(session: Session, booking_id: int, *, details: PersonDetails,
         raise (HoldExpired if booking.status == "expired" else InvalidTransition)(f"booking is {booking.status}")
     if booking.hold_expires_at <= now:
         raise HoldExpired("the hold lapsed")
-    # Kept until some days after the last dose, so the appointment can still be looked up and changed.
-    keep_until = max(clock.today(now) + timedelta(days=retention_days),
-                     clock.local_date(last_dose_at) + timedelta(days=completed_retention_days))
+    # A registration is kept `retention_days` without a booking; while a booking is open it keeps the person,
+    # and once it ends retention counts from its end (shared_db/operations/retention.py).
+    keep_until = clock.today(now) + timedelta(days=retention_days)
     person, new = register_person(session, details, booking.channel, actor, now, keep_until)
     _check_caller_limit(session, booking.caller_number, person.id, caller_limit, now)
     before = audit.snapshot_booking(booking)
@@ -187,6 +187,7 @@ def cancel_change(session: Session, booking_id: int, *, actor: str, reason: str,
         booking.second_slot_id, booking.second_pool = None, None
     else:
         booking.status, booking.cancelled_at, booking.cancel_reason = "cancelled", now, reason[:200]
+        booking.ended_at = now
     booking.changed_by = actor
     session.flush()
     action = "second_dose_cancelled" if second_dose_only else "cancelled"
@@ -254,25 +255,28 @@ def move_dose(session: Session, booking_id: int, *, dose: str, slot_id: int, act
     return Change(booking, True)
 
 
-def mark_outcome(session: Session, booking_id: int, *, outcome: str, actor: str) -> Booking:
-    """Record a first dose as given (`completed`) or missed (`no_show`, which frees the second dose)."""
+def mark_outcome(session: Session, booking_id: int, *, outcome: str, actor: str, batch: str = "recorded",
+                 now: datetime | None = None) -> Booking:
+    """Record the due dose as given (`completed` once nothing is left) or missed (`no_show`); see checkin.py."""
+    from shared_db.ledger import checkin  # checkin builds on this module
+
     if outcome not in ("completed", "no_show"):
         raise InvalidInput("outcome", "completed or no_show")
+    if outcome == "no_show":
+        return checkin.mark_no_show(session, booking_id, actor=actor, now=now).booking
     booking = find_locked(session, booking_id)
-    if booking.status == outcome:
-        return booking
-    if booking.status != "confirmed":
+    while booking.status == "confirmed" and checkin.due_dose(booking) is not None:
+        dose = checkin.due_dose(booking)
+        booking = checkin.give_dose(session, booking_id, dose=dose, batch=batch, actor=actor,
+                                    now=now or _slot_time(booking, dose)).booking
+    if booking.status != "completed":
         raise InvalidTransition(f"a {booking.status} booking has no outcome to record")
-    before = audit.snapshot_booking(booking)
-    if outcome == "no_show" and booking.second_slot_id is not None:
-        lock_slots(session, (booking.second_slot_id,))
-        give_back(session, booking.second_slot_id, booking.second_pool)
-        record_freed(session, [(booking.second_slot_id, booking.second_pool)], "no_show", booking)
-        booking.second_slot_id, booking.second_pool = None, None
-    booking.status, booking.changed_by = outcome, actor
-    session.flush()
-    audit.record(session, actor, "booking", booking.id, outcome, before, audit.snapshot_booking(booking))
     return booking
+
+
+def _slot_time(booking: Booking, dose: str) -> datetime:
+    """Outcomes recorded without a time (imports, old callers) count as given at the appointment."""
+    return (booking.first_slot if dose == "first" else booking.second_slot).starts_at
 
 
 def find_by_code(session: Session, code: str, date_of_birth=None) -> Booking:

@@ -74,11 +74,12 @@ def _try_lock_slots(session: Session, slot_ids) -> bool:
 
 
 def free_booking_capacity(session: Session, booking: Booking, second_only: bool = False) -> list[tuple[int, str]]:
+    """Give back the booking's places; a dose already given keeps its place (it was used)."""
     freed = []
-    if not second_only:
+    if not second_only and booking.first_given_at is None:
         give_back(session, booking.first_slot_id, booking.first_pool)
         freed.append((booking.first_slot_id, booking.first_pool))
-    if booking.second_slot_id is not None:
+    if booking.second_slot_id is not None and booking.second_given_at is None:
         give_back(session, booking.second_slot_id, booking.second_pool)
         freed.append((booking.second_slot_id, booking.second_pool))
     return freed

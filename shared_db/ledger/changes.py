@@ -12,13 +12,15 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from shared_db import audit
-from shared_db.ledger import bookings
+from shared_db import audit, settings
+from shared_db.errors import NeedsAgent
+from shared_db.ledger import bookings, checkin
 from shared_db.ledger.holds import hold
 from shared_db.messages import outbox
-from shared_db.models import ACTIVE_STATUSES, Booking
+from shared_db.models import ACTIVE_STATUSES, Booking, Centre
 from shared_db.people import invitations
 from shared_db.people.identity import PersonDetails
+from shared_db.people.registry import last_outcome
 from shared_db.policy import DEFAULT_POLICY, Policy
 from shared_db.types import utcnow
 
@@ -40,6 +42,7 @@ def confirm_hold(session: Session, hold_id: int, *, details: PersonDetails, acto
     `invitation_id` is the invitation that admitted the person: this booking uses it up, atomically
     (InvitationUsed when another booking got it first; the caller's transaction then undoes the confirm).
     """
+    _check_no_show_rule(session, hold_id, details)
     change = bookings.confirm_change(session, hold_id, details=details, actor=actor, now=now,
                                      caller_limit=policy.caller_limit, retention_days=policy.retention_days,
                                      completed_retention_days=policy.completed_retention_days,
@@ -128,6 +131,43 @@ def move_dose(session: Session, booking_id: int, *, dose: str, slot_id: int, act
     return change.booking
 
 
+def _check_no_show_rule(session: Session, hold_id: int, details: PersonDetails) -> None:
+    """By setting, a person whose last appointment was missed is booked again only by an agent."""
+    held = session.get(Booking, hold_id)
+    if held is None or held.channel == "agent" or held.status != "held":
+        return
+    if settings.get_setting(session, "rebooking.no_show_needs_agent") and last_outcome(session, details) == "no_show":
+        raise NeedsAgent("the last appointment was missed: an agent books again")
+
+
 def record_outcome(session: Session, booking_id: int, *, outcome: str, actor: str) -> Booking:
-    """Record at the centre that the dose was given (`completed`) or missed (`no_show`)."""
+    """Record that the due dose was given (`completed`) or missed (`no_show`); see `give_dose` for check-in."""
     return bookings.mark_outcome(session, booking_id, outcome=outcome, actor=actor)
+
+
+# --------------------------------------------------------------------------- check-in at the centre
+
+
+def give_dose(session: Session, booking_id: int, *, dose: str, batch: str, actor: str,
+              now: datetime | None = None) -> Booking:
+    """The centre gave the due dose (batch recorded); the second stays booked, the last completes the booking."""
+    return checkin.give_dose(session, booking_id, dose=dose, batch=batch, actor=actor, now=now).booking
+
+
+def turn_away(session: Session, booking_id: int, *, reason: str, actor: str, now: datetime | None = None) -> Booking:
+    """The centre turned the person away: the booking ends, unused places become fill tasks (told at the door)."""
+    return checkin.turn_away(session, booking_id, reason=reason, actor=actor, now=now).booking
+
+
+def reopen_no_show(session: Session, booking_id: int, *, actor: str, reason: str,
+                   now: datetime | None = None) -> Booking:
+    """Undo a no-show on the appointment's day; the freed second-dose place is taken back."""
+    return checkin.reopen(session, booking_id, actor=actor, reason=reason, now=now).booking
+
+
+def close_centre_days(session: Session, centre_id: int, *, actor: str = "system:end_of_day",
+                      now: datetime | None = None) -> list[Booking]:
+    """End the centre's finished days: bookings not checked in become no-shows, second doses fill tasks."""
+    centre = session.get(Centre, centre_id)
+    hour = settings.get_setting(session, "checkin.closing_hour")
+    return checkin.close_days(session, centre, closing_hour=hour, actor=actor, now=now)

@@ -45,7 +45,7 @@ def _no_message(kind: str, after: datetime):
 
 def _upcoming(now: datetime, hours: int):
     return (select(Booking).join(Slot, Slot.id == Booking.first_slot_id)
-            .where(Booking.status == "confirmed", Slot.starts_at > now,
+            .where(Booking.status == "confirmed", Booking.first_given_at.is_(None), Slot.starts_at > now,
                    Slot.starts_at <= now + timedelta(hours=hours)))
 
 
@@ -60,7 +60,7 @@ def due_second_reminders(session: Session, now: datetime | None = None, limit: i
     """Bookings whose second dose is within a day and that have not had its reminder."""
     now = now or utcnow()
     query = (select(Booking).join(Slot, Slot.id == Booking.second_slot_id)
-             .where(Booking.status.in_(("confirmed", "completed")), Slot.starts_at > now,
+             .where(Booking.status == "confirmed", Booking.second_given_at.is_(None), Slot.starts_at > now,
                     Slot.starts_at <= now + timedelta(hours=REMINDER_HOURS),
                     _no_message("reminder_second", now - timedelta(days=2))))
     return list(session.scalars(query.order_by(Booking.id).limit(limit)))

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from shared_db import audit, clock
-from shared_db.models import Person
+from shared_db.models import Booking, Person
 from shared_db.people.identity import PersonDetails, name_key, validate_details
 from shared_db.policy import DEFAULT_POLICY
 from shared_db.session import as_persistent
@@ -97,3 +97,12 @@ def _apply_contact(person: Person, details: PersonDetails) -> None:
         value = getattr(details, field)
         if value is not None and getattr(person, field) != value:
             setattr(person, field, value)
+
+
+def last_outcome(session: Session, details: PersonDetails) -> str | None:
+    """How the person's most recently ended booking ended (completed, no_show, cancelled), if any."""
+    person = find_person(session, details.name, details.date_of_birth)
+    if person is None:
+        return None
+    return session.scalar(select(Booking.status).where(Booking.person_id == person.id, Booking.ended_at.isnot(None))
+                          .order_by(Booking.ended_at.desc(), Booking.id.desc()).limit(1))

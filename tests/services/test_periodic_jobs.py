@@ -9,6 +9,7 @@ from services import queueing
 from services.jobs import notifier as notifiers
 from services.jobs import periodic
 from shared_db import ledger
+from shared_db.ledger import changes
 from shared_db.errors import SlotUnavailable
 from shared_db.models import Booking, FreedCapacity, Notification, PurgeRecord, Setting, Slot
 from shared_db.types import utcnow
@@ -71,7 +72,8 @@ def test_reminder_sent_once_a_day_before(jobs, sessions):
 def test_second_dose_gets_its_own_reminder(jobs, sessions):
     with sessions.begin() as session:
         b = booked(session, starts_in=timedelta(days=3), vaccine="MOD")
-        ledger.mark_outcome(session, b.id, outcome="completed", actor="agent:1")
+        # The first dose given at the centre keeps the booking open for the second.
+        changes.give_dose(session, b.id, dose="first", batch="EX1234", actor="agent:1", now=b.first_slot.starts_at)
         _shift(session, b.second_slot.starts_at - utcnow() - timedelta(hours=20))  # 2nd dose in 20 h
     assert periodic.send_reminders()["reminders"] == 1
     assert periodic.send_reminders()["reminders"] == 0
@@ -79,6 +81,19 @@ def test_second_dose_gets_its_own_reminder(jobs, sessions):
         [row] = session.scalars(select(Notification)).all()
         second = session.get(Booking, b.id).second_slot.starts_at.astimezone(builders.BERLIN)
         assert row.kind == "reminder_second" and second.strftime("%d.%m.%Y") in row.body
+
+
+def test_no_reminder_for_a_finished_booking(jobs, sessions):
+    with sessions.begin() as session:
+        done = booked(session, starts_in=timedelta(days=3), vaccine="MOD")
+        changes.give_dose(session, done.id, dose="first", batch="EX1234", actor="centre:1",
+                          now=done.first_slot.starts_at)
+        changes.turn_away(session, done.id, reason="fever", actor="centre:1", now=done.second_slot.starts_at)
+        missed = booked(session, name="Karl Meier", starts_in=timedelta(hours=20))
+        _shift(session, done.second_slot.starts_at - utcnow() - timedelta(hours=20))
+    with sessions.begin() as session:
+        ledger.mark_outcome(session, missed.id, outcome="no_show", actor="system")
+    assert periodic.send_reminders()["reminders"] == 0
 
 
 def test_reconfirmation_is_off_unless_the_centre_turns_it_on(jobs, sessions):
