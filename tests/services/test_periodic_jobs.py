@@ -9,8 +9,8 @@ from services import queueing
 from services.jobs import notifier as notifiers
 from services.jobs import periodic
 from shared_db import ledger
-from shared_db.ledger import changes
 from shared_db.errors import SlotUnavailable
+from shared_db.ledger import changes
 from shared_db.models import Booking, FreedCapacity, Notification, PurgeRecord, Setting, Slot
 from shared_db.types import utcnow
 from tests import builders

@@ -11,8 +11,8 @@ def test_every_column_is_either_personal_with_a_rule_or_declared_not_personal():
     declared_plain = {(table, column) for table, columns in NOT_PERSONAL.items() for column in columns
                       if table != "alembic_version"}
     unclassified = _model_columns() - set(PERSONAL) - declared_plain
-    assert not unclassified, (f"columns without a retention decision: {sorted(unclassified)}; add each to "
-                              "PERSONAL with its rule or to NOT_PERSONAL in shared_db/operations/retention_catalogue.py")
+    assert not unclassified, (f"columns without a retention decision: {sorted(unclassified)}; add each to PERSONAL "
+                              "with its rule or to NOT_PERSONAL in shared_db/operations/retention_catalogue.py")
     assert not set(PERSONAL) & declared_plain, "a column is declared both personal and not personal"
     stale = (set(PERSONAL) | declared_plain) - _model_columns()
     assert not stale, f"the catalogue names columns the models no longer have: {sorted(stale)}"
