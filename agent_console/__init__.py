@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
         auth,
         calls_views,
         eligibility_views,
+        centre_views,
         fill_views,
         i18n,
         people_views,

@@ -37,6 +37,8 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 PUBLIC_ENDPOINTS = {"console.login", "console.static", "console.set_language"}
 SUPERVISOR_ROLES = ("supervisor", "admin")
+CENTRE_STAFF_ENDPOINTS = {"console.checkin", "console.checkin_give", "console.checkin_turn_away",
+                          "console.checkin_reopen", "console.logout", "console.set_language", "console.static"}
 SEEN_EVERY_SECONDS = 60
 _dummy_hash: list[str] = []  # a scrypt hash of a random string, so unknown names cost as much time
 
@@ -49,6 +51,7 @@ class ConsoleUser:
     def __init__(self, user: User) -> None:
         self.id, self.username, self.display_name = user.id, user.username, user.display_name
         self.role, self.phone, self.status = user.role, user.phone, user.status
+        self.centre_id = user.centre_id
 
     def get_id(self) -> str:
         return str(self.id)
@@ -94,6 +97,10 @@ def guard():
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    if current_user.role == "centre" and request.endpoint not in CENTRE_STAFF_ENDPOINTS:
+        if request.endpoint == "console.home":
+            return redirect(url_for("console.checkin"))
+        abort(403)  # centre staff see their centre's check-in, not the call centre's people and queue
     if _idle_too_long():
         _sign_out()
         cookie["console_notice"] = "session_expired"

@@ -241,18 +241,21 @@ def users_group() -> None:
 
 @users_group.command("add")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["agent", "supervisor", "admin"]), default="agent", show_default=True)
+@click.option("--role", type=click.Choice(["agent", "supervisor", "admin", "centre"]), default="agent",
+              show_default=True)
 @click.option("--name", "display_name", help="name shown in the console")
 @click.option("--phone", help="the agent's phone, for click-to-call")
+@click.option("--centre", "centre_id", type=int, help="centre id of centre staff (role centre)")
 @click.password_option()
-def users_add(username: str, role: str, display_name: str | None, phone: str | None, password: str) -> None:
+def users_add(username: str, role: str, display_name: str | None, phone: str | None, centre_id: int | None,
+              password: str) -> None:
     """Create a console account."""
     from shared_db.access.accounts import add_user
     from shared_db.errors import InvalidInput
 
     try:
         with transaction(_sessions()) as session:
-            add_user(session, username, password, role, display_name, phone)
+            add_user(session, username, password, role, display_name, phone, centre_id)
     except InvalidInput as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"user {username} ({role}) created")
