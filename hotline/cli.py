@@ -87,7 +87,7 @@ def seed_demo_command(days: int) -> None:
 @click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
 def import_slots_command(csv_file) -> None:
     """Import slots from CSV: all rows are checked first; any bad row rejects the whole file."""
-    from shared_db.ledger.slot_import import ImportRejected, import_slots
+    from shared_db.ledger.slot_import import ImportRejected, import_report
 
     def progress(rows):
         with click.progressbar(rows, label="checking rows", file=sys.stderr) as bar:
@@ -95,11 +95,13 @@ def import_slots_command(csv_file) -> None:
 
     try:
         with transaction(_sessions()) as session:
-            count = import_slots(session, csv_file, progress)
+            result = import_report(session, csv_file, progress)
     except ImportRejected as rejected:
         click.echo(f"file rejected, nothing imported:\n{rejected}", err=True)
         sys.exit(1)
-    click.echo(f"imported {count} slots")
+    click.echo(f"imported {result.count} slots")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @main.command("purge")

@@ -100,6 +100,7 @@ NODES: dict[str, Node] = {
     "already_booked": Node("menu", ("already_booked",), (
         Option("1", "opt_manage", "code"), Option("2", "opt_agent_talk", "@agent", "agent"), MAIN)),
     "caller_limit": Node("menu", ("caller_limit",), (Option("1", "opt_agent_talk", "@agent", "agent"), MAIN)),
+    "needs_agent": Node("menu", ("needs_agent",), (Option("1", "opt_agent_talk", "@agent", "agent"), MAIN)),
     # --- my appointment: code + date of birth, then hear, move or cancel
     "code": Node("entry", ("ask_code",), handler="code", digits=9),
     "code_dob": Node("entry", ("ask_dob_manage",), handler="manage_dob", digits=8),

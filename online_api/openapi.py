@@ -12,9 +12,9 @@ END_USER_IP_HEADER = "X-End-User-IP"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_ID = 2_147_483_647
 PROBLEM_CODES = ("invalid_input", "not_eligible", "slot_gone", "hold_expired", "already_booked", "number_limit",
-                 "not_found", "invalid_state", "unauthorized", "rate_limited", "idempotency_key_reused",
-                 "method_not_allowed", "waiting_room", "invitation_invalid", "invitation_not_yours",
-                 "invitation_used")
+                 "needs_agent", "not_found", "invalid_state", "unauthorized", "rate_limited",
+                 "idempotency_key_reused", "method_not_allowed", "waiting_room", "invitation_invalid",
+                 "invitation_not_yours", "invitation_used")
 # No control characters: they have no place in a name and PostgreSQL refuses NUL.
 TEXT = r"^[^\u0000-\u001f\u007f]*$"
 DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"

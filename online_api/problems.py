@@ -22,6 +22,7 @@ CODES = {
     "slot_gone": (409, "Slot no longer available"),
     "hold_expired": (410, "Hold expired"),
     "already_booked": (409, "Person already booked"),
+    "needs_agent": (409, "The last appointment was missed: please call the hotline to book again"),
     "number_limit": (409, "Too many bookings for this phone number"),
     "not_found": (404, "Not found"),
     "invalid_state": (409, "Not possible in the booking's current state"),

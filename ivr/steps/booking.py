@@ -18,6 +18,7 @@ from shared_db.errors import (
     InvitationInvalid,
     InvitationNotYours,
     InvitationUsed,
+    NeedsAgent,
     PersonAlreadyBooked,
     SlotUnavailable,
 )
@@ -310,6 +311,9 @@ def confirm_booking(ctx: Context, _arg: str = "") -> str:
         release_hold(ctx)
         ctx.note("invitation_used")
         return "not_eligible"
+    except NeedsAgent:
+        release_hold(ctx)
+        return "needs_agent"
     except InvalidInput:
         raise Retry("name_missing", state="name") from None
     sms = is_mobile(ctx.caller)  # the SMS is an outbox row of this transaction, sent after the commit

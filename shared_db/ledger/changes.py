@@ -8,16 +8,18 @@ repeated by a retry changes nothing and announces nothing.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shared_db import audit, settings
 from shared_db.errors import NeedsAgent
-from shared_db.ledger import bookings, checkin
+from shared_db.ledger import bookings, checkin, supply
 from shared_db.ledger.holds import hold
+from shared_db.ledger.pairing import find_offers
 from shared_db.messages import outbox
-from shared_db.models import ACTIVE_STATUSES, Booking, Centre
+from shared_db.models import ACTIVE_STATUSES, Booking, Centre, FreedCapacity, Slot
 from shared_db.people import invitations
 from shared_db.people.identity import PersonDetails
 from shared_db.people.registry import last_outcome
@@ -99,7 +101,7 @@ def cancel_booking(session: Session, booking_id: int, *, actor: str, reason: str
 
 def cancel_many(session: Session, booking_ids: list[int], *, actor: str, reason: str, freed_reason: str,
                 now: datetime | None = None, why: str | None = None,
-                policy: Policy = DEFAULT_POLICY) -> list[Booking]:
+                policy: Policy = DEFAULT_POLICY, message: str = "cancellation") -> list[Booking]:
     """Cancel many bookings in one transaction (phantom clean-up, cuts in supply); each person is told why."""
     done = []
     for booking_id in sorted(set(booking_ids)):  # one order, so two supervisors cannot deadlock
@@ -107,18 +109,18 @@ def cancel_many(session: Session, booking_ids: list[int], *, actor: str, reason:
         if current is None or current.status not in ACTIVE_STATUSES:
             continue
         done.append(cancel_booking(session, booking_id, actor=actor, reason=reason, now=now,
-                                   freed_reason=freed_reason, why=why, policy=policy))
+                                   freed_reason=freed_reason, why=why, policy=policy, message=message))
     return done
 
 
 def rebook_booking(session: Session, booking_id: int, *, first_slot_id: int, second_slot_id: int | None,
                    actor: str, channel: str, reason: str, now: datetime | None = None,
-                   announce: bool = True) -> Booking:
+                   announce: bool = True, message: str = "rebooked") -> Booking:
     """Move a booking to other slots and tell the person; the same slots again change nothing."""
     change = bookings.rebook_change(session, booking_id, first_slot_id=first_slot_id, second_slot_id=second_slot_id,
                                     actor=actor, channel=channel, now=now, reason=reason)
     if change.changed and announce:
-        outbox.announce_booking(session, change.booking, "rebooked")
+        outbox.announce_booking(session, change.booking, message)
     return change.booking
 
 
@@ -171,3 +173,76 @@ def close_centre_days(session: Session, centre_id: int, *, actor: str = "system:
     centre = session.get(Centre, centre_id)
     hour = settings.get_setting(session, "checkin.closing_hour")
     return checkin.close_days(session, centre, closing_hour=hour, actor=actor, now=now)
+
+
+# --------------------------------------------------------------------------- a cut in supply
+
+
+def record_delivery(session: Session, *, centre_id: int, vaccine_id: int, week: date, doses: int, status: str,
+                    actor: str) -> int:
+    """Record a week's doses; free places above them go at once. Returns how many places were removed."""
+    return supply.record_delivery(session, centre_id=centre_id, vaccine_id=vaccine_id, week=week, doses=doses,
+                                  status=status, actor=actor)[1]
+
+
+def reduce_capacity(session: Session, scope: supply.Scope, *, actor: str, reason: str, places: int | None = None,
+                    now: datetime | None = None) -> int:
+    """Take free places of the scope away (all, or `places` of them, latest first); bookings stay."""
+    now = now or utcnow()
+    scope.check()
+    removed = supply.remove_free_places(session, (*supply.scope_slots(session, scope), Slot.starts_at > now), places)
+    _audit_bulk(session, scope, actor, "capacity_reduced", {"places_removed": removed}, reason)
+    return removed
+
+
+def cancel_range(session: Session, scope: supply.Scope, *, actor: str, reason: str,
+                 now: datetime | None = None) -> list[Booking]:
+    """Cancel the scope's bookings (first dose in it, not given) and take their places away; each person is told."""
+    now = now or utcnow()
+    ids = supply.preview(session, scope, now).bookings
+    done = cancel_many(session, ids, actor=actor, reason=reason, freed_reason="supply_cut", now=now,
+                       message="cancelled_supply")
+    removed = _drop_freed_places(session, scope, now)
+    _audit_bulk(session, scope, actor, "bookings_cancelled", {"bookings": len(done), "places_removed": removed},
+                reason)
+    return done
+
+
+def move_range(session: Session, scope: supply.Scope, *, actor: str, reason: str,
+               now: datetime | None = None) -> tuple[list[Booking], list[Booking]]:
+    """Move the scope's bookings to the next free pair after it, at the centre or a neighbouring one.
+
+    Whoever finds no place is cancelled. Each person is told the reason and the new time. Returns (moved, cancelled).
+    """
+    now = now or utcnow()
+    ids = supply.preview(session, scope, now).bookings
+    centres, moved, cancelled = supply.move_centres(session, scope.centre_id), [], []
+    after = supply.scope_end(session, scope)
+    for booking_id in ids:
+        offers = find_offers(session, centre_ids=centres, channel="agent", now=now, vaccine_ids=[scope.vaccine_id],
+                             after=after, limit=1)
+        if offers:
+            first, second = offers[0].ids
+            moved.append(rebook_booking(session, booking_id, first_slot_id=first, second_slot_id=second, actor=actor,
+                                        channel="agent", reason=reason, now=now, message="moved_supply"))
+        else:
+            cancelled.append(cancel_booking(session, booking_id, actor=actor, reason=reason, now=now,
+                                            freed_reason="supply_cut", message="cancelled_supply"))
+    removed = _drop_freed_places(session, scope, now)
+    _audit_bulk(session, scope, actor, "bookings_moved",
+                {"moved": len(moved), "cancelled": len(cancelled), "places_removed": removed}, reason)
+    return moved, cancelled
+
+
+def _drop_freed_places(session: Session, scope: supply.Scope, now: datetime) -> int:
+    """Places freed inside the scope have no vaccine behind them: no fill task, and they are taken away."""
+    in_scope = select(Slot.id).where(*supply.scope_slots(session, scope))
+    session.execute(update(FreedCapacity).where(FreedCapacity.slot_id.in_(in_scope), FreedCapacity.status == "open")
+                    .values(status="lapsed", outcome="supply cut").execution_options(synchronize_session=False))
+    return supply.remove_free_places(session, (*supply.scope_slots(session, scope), Slot.starts_at > now), None)
+
+
+def _audit_bulk(session: Session, scope: supply.Scope, actor: str, action: str, counts: dict, reason: str) -> None:
+    audit.record(session, actor, "centre", scope.centre_id, action,
+                 {"vaccine_id": scope.vaccine_id, "first_day": scope.first_day.isoformat(),
+                  "last_day": scope.last_day.isoformat()}, counts, reason[:200])

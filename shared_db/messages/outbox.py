@@ -29,7 +29,7 @@ def add(session: Session, *, kind: str, to_number: str, body: str, language: str
 
 
 # A new word about a booking's state makes its older unsent messages stale: the person hears only the latest.
-STATE_KINDS = ("confirmation", "rebooked", "cancellation", "released")
+STATE_KINDS = ("confirmation", "rebooked", "cancellation", "released", "moved_supply", "cancelled_supply")
 
 
 def announce_booking(session: Session, booking: Booking, kind: str, due_at: datetime | None = None,

@@ -47,6 +47,21 @@ TEMPLATES = {
               "For a new one, call 116117.",
         "tr": "{first} tarihli aşı randevunuz (kod {code}) onaylanmadığı için iptal edildi. Yeni randevu için: 116117.",
     },
+    "moved_supply": {
+        "de": "Weil weniger Impfstoff geliefert wird, wurde Ihr Impftermin verlegt: {first}, {address}. "
+              "{second}Code: {code}.",
+        "en": "Because less vaccine is being delivered, your appointment has moved: {first}, {address}. "
+              "{second}Code: {code}.",
+        "tr": "Daha az aşı teslim edildiği için randevunuz değişti: {first}, {address}. {second}Kod: {code}.",
+    },
+    "cancelled_supply": {
+        "de": "Weil weniger Impfstoff geliefert wird, müssen wir Ihren Impftermin {first} (Code {code}) leider "
+              "absagen. Einen neuen Termin erhalten Sie unter 116117.",
+        "en": "Because less vaccine is being delivered, we are sorry to cancel your appointment {first} "
+              "(code {code}). For a new one, call 116117.",
+        "tr": "Daha az aşı teslim edildiği için {first} tarihli randevunuzu (kod {code}) maalesef iptal etmek "
+              "zorundayız. Yeni randevu için: 116117.",
+    },
     "rebooked": {
         "de": "Ihr Impftermin wurde verlegt: {first}, {address}. Impfstoff: {vaccine}. {second}Buchungscode: {code}.",
         "en": "Your vaccination appointment has moved: {first}, {address}. Vaccine: {vaccine}. {second}Booking code: "
