@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
         i18n,
         people_views,
         supervisor_views,
+        supply_views,
         twiml_views,
     )
     from agent_console.blueprint import bp
