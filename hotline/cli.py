@@ -79,8 +79,9 @@ def seed_demo_command(days: int) -> None:
     from shared_db.operations.demo import seed_demo
 
     with transaction(_sessions()) as session:
-        counts = seed_demo(session, clock.today(), days=days)
-    click.echo(f"demo data loaded: {counts['centres']} centres, {counts['slots']} slots")
+        counts = seed_demo(session, clock.today(), days=days, appointments=True)
+    click.echo(f"demo data loaded: {counts['centres']} centres, {counts['slots']} slots, "
+               f"{counts['appointments']} appointments yesterday and today")
 
 
 @main.command("import-slots")
@@ -365,7 +366,7 @@ def demo_command(port: int, no_serve: bool) -> None:
 
     with transaction(make_sessionmaker(make_engine(app.config["DATABASE_URL"]))) as session:
         if session.query(Centre.id).first() is None:
-            seed_demo(session, clock.today())
+            seed_demo(session, clock.today(), appointments=True)
     _print_demo_banner(app, port, DEMO_PASSWORDS, _demo_invitation())
     if not no_serve:
         _serve_embedded(app, port)
@@ -418,6 +419,7 @@ hotline demo on {base}  (database: {app.config['DATABASE_URL']}, jobs: {jobs})
   Twilio voice webhook   POST {base}/ivr/voice   (status: /ivr/status, fallback: /ivr/fallback)
   simulated call         hotline call --url {base}
   agent console          {base}/console/   agent / {passwords['agent']}   supervisor / {passwords['supervisor']}
+  check-in (Bielefeld)   {base}/console/centre   centre / {passwords['centre']}
   online portal API      {base}/api/v1/openapi.json   (a key: hotline api-keys add NAME)
   an invitation to try   {invited}
   health                 {base}/healthz  {base}/readyz  {base}/metrics

@@ -1,4 +1,6 @@
-"""Demo data: four centres in Westfalen-Lippe, two weeks of slots, a campaign, two console users."""
+"""Demo data: four centres in Westfalen-Lippe, two weeks of slots, a campaign, three console users, and
+(with `appointments=True`, as `hotline demo` and `hotline seed-demo` load it) yesterday's and today's
+appointments at Bielefeld, so check-in, the end of the day and retention can be tried at once."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -8,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from shared_db import clock
 from shared_db.access.accounts import add_user
+from shared_db.ledger import changes
 from shared_db.ledger.codes import damm_digit
 from shared_db.ledger.slots import add_slots, new_slot, split_capacity
 from shared_db.models import (
@@ -20,10 +23,10 @@ from shared_db.models import (
     User,
     Vaccine,
 )
-from shared_db.people import name_key
+from shared_db.people import PersonDetails, name_key
 from shared_db.people.reference import ensure_reference_data
 
-DEMO_PASSWORDS = {"agent": "agent-demo-2021", "supervisor": "supervisor-demo-2021"}
+DEMO_PASSWORDS = {"agent": "agent-demo-2021", "supervisor": "supervisor-demo-2021", "centre": "centre-demo-2021"}
 DEMO_INSTITUTION = "Pflegeheim Sonnenhof, Bielefeld"
 # One institution's list with fixed codes (7 digits + Damm check digit) so a newcomer can try an invitation:
 # on the phone (birth date, then the code) and in the API (name, birth date, invitation_code).
@@ -32,6 +35,14 @@ DEMO_INVITED = (
     ("Erika Mustermann", date(1964, 8, 12), "2021041", "+4915112340001"),
     ("Ahmet Yılmaz", date(1971, 3, 9), "2021042", None),
     ("Gerda Gärtner", date(1958, 11, 30), "2021043", None),
+)
+# (name, birth date, day offset from today, local time, given yesterday): Bielefeld, BioNTech
+DEMO_APPOINTMENTS = (
+    ("Margarete Beispiel", date(1938, 5, 17), -1, time(9, 0), True),
+    ("Heinz Demo", date(1940, 11, 2), -1, time(9, 30), False),  # did not come: a no-show after the end of day
+    ("Erna Schmidt", date(1936, 3, 3), 0, time(9, 0), False),
+    ("Karl Meier", date(1939, 7, 21), 0, time(9, 30), False),
+    ("Ayşe Yılmaz", date(1941, 1, 9), 0, time(10, 0), False),
 )
 
 CENTRES = (
@@ -50,7 +61,7 @@ CENTRES = (
 
 
 def seed_demo(session: Session, today: date, days: int = 14, slot_capacity: int = 10,
-              times_per_day: int = 20) -> dict[str, int]:
+              times_per_day: int = 20, appointments: bool = False) -> dict[str, int]:
     """Fill an empty database with demo data; returns counts. Refuses to run twice."""
     if session.scalar(select(Centre.id).limit(1)) is not None:
         raise RuntimeError("the database already has centres; demo data goes only into an empty one")
@@ -63,10 +74,36 @@ def seed_demo(session: Session, today: date, days: int = 14, slot_capacity: int 
             slots += _slots_for(centre, vaccines[code], today, days, slot_capacity, times_per_day)
     add_slots(session, slots)
     _campaign(session, today)
+    bielefeld = centres[-1]
     for role, password in DEMO_PASSWORDS.items():
         if session.scalar(select(User.id).where(User.username == role)) is None:
-            add_user(session, role, password, role, display_name=f"Demo-{role.capitalize()}")
-    return {"centres": len(centres), "slots": len(slots)}
+            add_user(session, role, password, role, display_name=f"Demo-{role.capitalize()}",
+                     centre_id=bielefeld.id if role == "centre" else None)
+    booked = _appointments(session, bielefeld, vaccines["BNT"], today) if appointments else 0
+    return {"centres": len(centres), "slots": len(slots), "appointments": booked}
+
+
+def _appointments(session: Session, centre: Centre, vaccine: Vaccine, today: date) -> int:
+    """Yesterday's (one vaccinated, one no-show) and today's appointments, booked as an agent would have."""
+    yesterday = today - timedelta(days=1)
+    firsts = {day: _day(centre, vaccine, day, "first", 1, 1, 6) for day in (yesterday, today)}
+    add_slots(session, [s for day_slots in firsts.values() for s in day_slots])
+    booked_at = clock.start_of_day(yesterday) - timedelta(hours=12)  # booked before either day began
+    for name, born, offset, at, given in DEMO_APPOINTMENTS:
+        day = today + timedelta(days=offset)
+        first = next(s for s in firsts[day] if clock.local(s.starts_at).time() == at)
+        last_second_day = clock.start_of_day(day + timedelta(days=vaccine.interval_max_days))
+        second = session.scalar(select(Slot).where(
+            Slot.centre_id == centre.id, Slot.vaccine_id == vaccine.id, Slot.dose == "second",
+            Slot.starts_at >= last_second_day).order_by(Slot.starts_at))
+        booking = changes.book_now(session, first_slot_id=first.id, second_slot_id=second.id,
+                                   details=PersonDetails(name=name, date_of_birth=born, postcode="33602"),
+                                   channel="agent", actor="system:demo", now=booked_at)
+        if given:
+            changes.give_dose(session, booking.id, dose="first", batch="EX0739", actor="system:demo",
+                              now=first.starts_at)
+    changes.close_centre_days(session, centre.id, actor="system:demo", now=clock.start_of_day(today))
+    return len(DEMO_APPOINTMENTS)
 
 
 def _centre(session, name, address, city, district, neighbours, postcodes) -> Centre:
