@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
         supervisor_views,
         supply_views,
         twiml_views,
+        visit_views,
     )
     from agent_console.blueprint import bp
 

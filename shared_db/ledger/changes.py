@@ -14,12 +14,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shared_db import audit, settings
-from shared_db.errors import NeedsAgent
-from shared_db.ledger import bookings, checkin, supply
+from shared_db.errors import InvalidInput, NeedsAgent, PersonAlreadyBooked
+from shared_db.ledger import bookings, checkin, supply, visits
 from shared_db.ledger.holds import hold
 from shared_db.ledger.pairing import find_offers
 from shared_db.messages import outbox
-from shared_db.models import ACTIVE_STATUSES, Booking, Centre, FreedCapacity, Slot
+from shared_db.models import ACTIVE_STATUSES, Booking, CareHomeVisit, Centre, FreedCapacity, Slot
 from shared_db.people import invitations
 from shared_db.people.identity import PersonDetails
 from shared_db.people.registry import last_outcome
@@ -246,3 +246,40 @@ def _audit_bulk(session: Session, scope: supply.Scope, actor: str, action: str, 
     audit.record(session, actor, "centre", scope.centre_id, action,
                  {"vaccine_id": scope.vaccine_id, "first_day": scope.first_day.isoformat(),
                   "last_day": scope.last_day.isoformat()}, counts, reason[:200])
+
+
+# --------------------------------------------------------------------------- mobile teams for care homes
+
+
+def book_care_home_visit(session: Session, *, first_slot_id: int, second_slot_id: int | None, home_name: str,
+                         home_address: str, residents_text: str, actor: str,
+                         policy: Policy = DEFAULT_POLICY, now: datetime | None = None) -> CareHomeVisit:
+    """Book a mobile team's visit: every resident of the home's list on one pair, all or none; audited.
+
+    Residents are booked by the agent with no calling number (not counted against per-number limits).
+    A resident who is booked already stops the whole visit with their line number.
+    """
+    now = now or utcnow()
+    if not home_name.strip() or not home_address.strip():
+        raise InvalidInput("home", "the home's name and address")
+    residents = visits.parse_residents(residents_text)
+    first = session.get(Slot, first_slot_id)
+    if first is None:
+        raise InvalidInput("first_slot_id", "not a slot")
+    visit = CareHomeVisit(centre_id=first.centre_id, vaccine_id=first.vaccine_id, home_name=home_name.strip()[:160],
+                          home_address=home_address.strip()[:200], first_slot_id=first_slot_id,
+                          second_slot_id=second_slot_id, created_by=actor, created_at=now)
+    session.add(visit)
+    session.flush()
+    for resident in residents:
+        try:
+            booking = book_now(session, first_slot_id=first_slot_id, second_slot_id=second_slot_id,
+                               details=resident.details, channel="agent", actor=actor, policy=policy, now=now)
+        except PersonAlreadyBooked as exc:
+            raise InvalidInput("residents", f"line {resident.line}: already booked ({exc.booking_code})") from None
+        except InvalidInput as exc:
+            raise InvalidInput("residents", f"line {resident.line}: {exc.message}") from None
+        booking.visit_id = visit.id
+    session.flush()
+    audit.record(session, actor, "care_home_visit", visit.id, "visit_booked", None, {"residents": len(residents)})
+    return visit

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from shared_db.ledger import changes
@@ -98,3 +98,14 @@ def test_supervisor_picks_a_centre_and_agents_are_refused(supervisor, agent, boo
     page = supervisor.get("/console/centre", query_string={"centre_id": console_world.centre_id})
     assert page.status_code == 200 and "Erna Schmidt" in page.get_data(as_text=True)
     assert agent.get("/console/centre").status_code == 403
+
+
+def test_agent_books_a_care_home_visit(agent, console_world, pg_sessions):
+    page = agent.get("/console/visits", query_string={"centre_id": console_world.centre_id})
+    assert page.status_code == 200 and 'name="residents"' in page.get_data(as_text=True)
+    response = post(agent, "/console/visits", centre_id=console_world.centre_id,
+                    pair=f"{console_world.firsts[0]}:{console_world.seconds[0]}", home_name="Pflegeheim Sonnenhof",
+                    home_address="Sonnenweg 1", residents="Erna Schmidt; 03.03.1931\nKarl Meier; 21.07.1929")
+    assert response.status_code == 302
+    with pg_sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Booking).where(Booking.visit_id.isnot(None))) == 2
