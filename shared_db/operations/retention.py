@@ -100,7 +100,8 @@ def purge_people(session: Session, day: date, ids: list[int], dry_run: bool) -> 
                               .values(person_id=None, caller_number=None, cancel_reason=None),
                               _count(Booking, Booking.person_id.in_(ids)), dry_run),
     }
-    _run(session, delete(PersonNote).where(PersonNote.person_id.in_(ids)), _count(PersonNote), dry_run)
+    _run(session, delete(PersonNote).where(PersonNote.person_id.in_(ids)),
+         _count(PersonNote, PersonNote.person_id.in_(ids)), dry_run)
     counts["person"] = _run(session, delete(Person).where(Person.id.in_(ids)), _count(Person, Person.id.in_(ids)),
                             dry_run)
     return counts

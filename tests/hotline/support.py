@@ -12,11 +12,14 @@ def hotline(folder: Path, *args: str, input_text: str | None = None, **env: str)
     """`python -m hotline.cli ARGS` in `folder`; `env` adds environment variables (e.g. TWILIO_AUTH_TOKEN)."""
     environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
     environment["HOTLINE_INSTANCE_DIR"] = str(folder / "instance")
+    # This checkout's code, not whichever checkout the package was installed from in editable mode.
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, (str(REPO), environment.get("PYTHONPATH"))))
     environment.update(env)
     return subprocess.run([sys.executable, "-m", "hotline.cli", *args], capture_output=True, text=True,
                           env=environment, cwd=str(folder), input=input_text, timeout=120)
 
 
+REPO = Path(__file__).resolve().parents[2]
 EMBEDDED_TOKEN = "embedded-test-token"  # the auth token of the embedded test server
 
 

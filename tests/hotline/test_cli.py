@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from shared_db.access.api_clients import authenticate
 from shared_db.models import ApiClient
-from tests.hotline.support import hotline
+from tests.hotline.support import REPO, hotline
 
 
 def test_demo_prepares_an_embedded_hotline(demo_dir):
@@ -30,7 +30,23 @@ def test_users_add_and_purge_dry_run(demo_dir):
     short = hotline(demo_dir, "users", "add", "kurt", "--password", "kurz")
     assert short.returncode != 0 and "10 characters" in short.stderr
     purge = hotline(demo_dir, "purge", "--dry-run")
-    assert purge.returncode == 0 and "would delete: 0 people" in purge.stdout
+    assert purge.returncode == 0 and "would delete as of" in purge.stdout and ": 0 people" in purge.stdout
+
+
+def test_purge_as_of_a_later_day_tells_what_would_go_then(demo_dir):
+    """The demo's no-show ended today: kept 30 days (the last on day 29), gone on day 30."""
+    from datetime import timedelta
+
+    from shared_db import clock
+
+    def as_of(days: int):
+        return hotline(demo_dir, "purge", "--dry-run", "--as-of", (clock.today() + timedelta(days=days)).isoformat())
+
+    assert ": 0 people" in as_of(29).stdout
+    assert ": 1 people" in as_of(30).stdout and "person 1" in as_of(30).stdout
+    refused = hotline(demo_dir, "purge", "--as-of", (clock.today() + timedelta(days=30)).isoformat())
+    assert refused.returncode != 0 and "--dry-run" in refused.stderr
+    assert "person:" in hotline(demo_dir, "purge", "--rules").stdout
 
 
 def test_later_commands_use_the_demo_settings(demo_dir):
@@ -51,6 +67,7 @@ def test_demo_serves_the_whole_hotline(demo_dir):
         port = probe.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
     env["HOTLINE_INSTANCE_DIR"] = str(demo_dir / "instance")
+    env["PYTHONPATH"] = str(REPO)  # this checkout's code
     server = subprocess.Popen([sys.executable, "-m", "hotline.cli", "demo", "--port", str(port)], cwd=str(demo_dir),
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
