@@ -54,7 +54,10 @@ def test_find_by_code_name_and_birth_date(door, booked):
         page = door.get("/console/centre", query_string={"q": query}).get_data(as_text=True)
         assert "Erna Schmidt" in page and "Karl Meier" not in page, query
     page = door.get("/console/centre").get_data(as_text=True)
-    assert "Erna Schmidt" in page and "Karl Meier" in page and 'autofocus' in page
+    assert "Erna Schmidt" in page and "Karl Meier" in page and 'autocomplete="off" accesskey="k"' in page
+    assert page.count("autofocus") == 1 and 'autofocus autocomplete="off" accesskey="k"' in page
+    one = door.get("/console/centre", query_string={"q": erna.code}).get_data(as_text=True)
+    assert one.count("autofocus") == 1 and 'required autocomplete="off" autofocus' in one  # on the batch field
 
 
 def test_dose_given_with_batch_keeps_the_second_and_remembers_the_batch(door, booked, pg_sessions):
