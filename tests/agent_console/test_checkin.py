@@ -3,6 +3,7 @@ record a dose with its batch, turn a person away, and cannot reach the call cent
 from __future__ import annotations
 
 from datetime import UTC, timedelta
+from functools import cache
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +15,12 @@ from shared_db.session import transaction
 from tests.agent_console.support import csrf_of, old_person, post, sign_in
 
 DOOR_PASSWORD = "door-secret-2021"
+
+
+@cache
+def _door_hash() -> str:
+    """Hashed once per run: scrypt is slow on purpose."""
+    return generate_password_hash(DOOR_PASSWORD, method="scrypt")
 
 
 @pytest.fixture
@@ -34,7 +41,7 @@ def door(console, console_world, pg_sessions):
     """A signed-in member of the centre's staff."""
     with transaction(pg_sessions) as s:
         s.add(User(username="door", role="centre", display_name="Tür", centre_id=console_world.centre_id,
-                   password_hash=generate_password_hash(DOOR_PASSWORD, method="scrypt")))
+                   password_hash=_door_hash()))
     client = console.test_client()
     assert sign_in(client, "door", DOOR_PASSWORD).status_code == 302
     client.token = csrf_of(client, "/console/centre")
