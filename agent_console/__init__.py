@@ -14,8 +14,8 @@ def init_app(app: Flask) -> None:
     from agent_console import (  # noqa: F401
         auth,
         calls_views,
-        eligibility_views,
         centre_views,
+        eligibility_views,
         fill_views,
         i18n,
         people_views,

@@ -34,8 +34,10 @@ RULES = {r.name: r for r in (
                     "opens' notice as soon as it is sent (or finally failed); a person's messages with the person"),
     Rule("call_record", "call state, IVR answers and the queue's calling numbers: 14 days after the call"),
     Rule("callback", "a callback request: 14 days after it was due, whatever became of it; a 'group opens' "
-                     "callback as soon as it is done or given up"),
-    Rule("invitation", "a named invitation (name and birth date from a facility's list): 90 days after import"),
+                     "callback as soon as it is done or given up; a 'tell me when my group opens' notice "
+                     "(opening_notices) is kept while it waits for its group, then 14 days after it was asked"),
+    Rule("invitation", "a named invitation (name, birth date, contact from a facility's list): 90 days after "
+                       "import"),
     Rule("api_replay", "the online API's stored answers for retries: 2 days"),
     Rule("free_text", "free text typed by staff (fill-task outcomes, audit reasons): 14 days after it was "
                       "written; audit reasons about a person's bookings with the person"),
@@ -66,6 +68,13 @@ PERSONAL: dict[tuple[str, str], str] = {
     ("callback_requests", "outcome"): "callback",
     ("invitations", "name_key"): "invitation",
     ("invitations", "date_of_birth"): "invitation",
+    ("invitations", "name"): "invitation",
+    ("invitations", "phone"): "invitation",
+    ("invitations", "email"): "invitation",
+    ("notifications", "to_email"): "message",
+    ("opening_notices", "date_of_birth"): "callback",
+    ("opening_notices", "phone"): "callback",
+    ("opening_notices", "email"): "callback",
     ("idempotency_records", "response_body"): "api_replay",
     ("freed_capacity", "outcome"): "free_text",
     ("audit_log", "reason"): "free_text",
@@ -86,7 +95,7 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
     "bookings": ("id", "code", "person_id", "first_slot_id", "first_pool", "second_slot_id", "second_pool",
                  "status", "channel", "hold_expires_at", "created_at", "confirmed_at", "cancelled_at",
                  "reconfirmed_at", "created_by", "changed_by", "first_given_at", "first_batch", "second_given_at",
-                 "second_batch", "ended_at", "visit_id"),
+                 "second_batch", "ended_at", "visit_id", "verification"),
     "freed_capacity": ("id", "slot_id", "pool", "reason", "source_booking_id", "created_at", "status", "claimed_by",
                        "claim_expires_at", "filled_booking_id"),
     "deliveries": ("id", "centre_id", "vaccine_id", "week_start", "doses", "status", "updated_at", "updated_by"),
@@ -95,8 +104,11 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
     "priority_groups": ("id", "number", "name"),
     "eligibility_rules": ("id", "group_id", "kind", "min_age"),
     "campaign_windows": ("id", "group_id", "centre_id", "vaccine_id", "opens_on", "closes_on", "channels",
-                         "requires_invitation", "min_age"),
-    "invitations": ("id", "facility", "group_id", "code", "used", "created_at"),  # a code names nobody
+                         "requires_invitation", "min_age", "self_declared", "cancelled_at"),
+    "vaccine_age_bands": ("id", "vaccine_id", "min_age", "max_age", "valid_from", "valid_until"),
+    "invitations": ("id", "facility", "group_id", "code", "created_at", "booking_id", "sent_via",
+                    "sent_at"),  # a code names nobody
+    "opening_notices": ("id", "group_id", "channel", "language", "status", "created_at", "sent_at"),
     "people": ("id", "registered_via", "created_at", "retention_until"),
     "person_notes": ("id", "person_id", "author", "created_at"),  # author: a staff id
     "call_sessions": ("call_sid", "state", "language", "step", "last_request_key", "started_at", "updated_at",
