@@ -1,6 +1,8 @@
 """Supervisors' pages: live wallboard, phantom clean-up, daily CSV report, settings."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
@@ -100,8 +102,35 @@ def settings_save():
                     settings.set_setting(s, key, request.form[key], actor())
         flash(t("settings.saved"), "ok")
     except InvalidInput as exc:
-        flash_error(t("settings.invalid", field=exc.field, message=exc.message))
+        flash_error(_setting_problem(exc))
     return redirect(url_for("console.settings_page"))
+
+
+def _setting_problem(exc: InvalidInput) -> str:
+    """A settings error that names the setting and the allowed range, in the console's language."""
+    if exc.field in settings.DEFAULTS:
+        _, low, high = settings.DEFAULTS[exc.field]
+        return t("settings.out_of_range", field=t(f"setting.{exc.field}"), low=low, high=high)
+    if exc.field in CENTRE_FIELDS:
+        label, low, high = CENTRE_FIELDS[exc.field]
+        return t("settings.out_of_range", field=t(label), low=low, high=high)
+    return t("settings.invalid", field=exc.field, message=exc.message)
+
+
+CENTRE_FIELDS = {"phone_share_percent": ("settings.phone_share", 0, 100),
+                 "phone_release_hours": ("settings.release_hours", 0, 24 * 14)}
+
+
+def heat_class(free: int, total: int) -> str:
+    """The heat table's colour step for a cell: none left, under a fifth, under half, plenty."""
+    if free <= 0:
+        return "h0"
+    share = free / total if total else 0
+    return "h1" if share < 0.2 else "h2" if share < 0.5 else "h3"
+
+
+bp.add_app_template_filter(date.fromisoformat, "isodate")
+bp.add_app_template_global(heat_class, "heat_class")
 
 
 @bp.route("/supervisor/centres/<int:centre_id>", methods=["POST"])
@@ -113,7 +142,7 @@ def centre_save(centre_id: int):
                                       request.form.get("phone_release_hours", ""), actor(), now())
         flash(t("settings.saved"), "ok")
     except InvalidInput as exc:
-        flash_error(t("settings.invalid", field=exc.field, message=exc.message))
+        flash_error(_setting_problem(exc))
     return redirect(url_for("console.settings_page") + f"#centre-{centre_id}")
 
 

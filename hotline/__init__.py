@@ -34,6 +34,10 @@ def register_extensions(app: Flask) -> None:
     import services
 
     services.init_app(app)
+    if app.config.get("TWILIO_STANDIN") and not app.config.get("TWILIO_HTTP_CLIENT"):
+        from services.twilio_standin import StandInHttpClient
+
+        app.config["TWILIO_HTTP_CLIENT"] = StandInHttpClient()  # the demo's Twilio: nothing leaves the machine
 
 
 def register_blueprints(app: Flask) -> None:
@@ -42,9 +46,10 @@ def register_blueprints(app: Flask) -> None:
     import ivr
     import notifications
     import online_api
-    from hotline import health
+    from hotline import health, home
 
     health.init_app(app)
+    home.init_app(app)
     notifications.init_app(app)
     ivr.init_app(app)
     online_api.init_app(app)

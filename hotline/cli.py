@@ -13,6 +13,7 @@ from flask.cli import ScriptInfo
 from hotline import create_app
 from shared_db import clock
 from shared_db.session import make_engine, make_sessionmaker, migrate, transaction
+from shared_db.types import utcnow
 
 
 def _create_app() -> Flask:
@@ -363,10 +364,12 @@ def demo_command(port: int, no_serve: bool) -> None:
     migrate(app.config["DATABASE_URL"])
     from shared_db.models import Centre
     from shared_db.operations.demo import DEMO_PASSWORDS, seed_demo
+    from shared_db.operations.demo_day import BusyDay
 
     with transaction(make_sessionmaker(make_engine(app.config["DATABASE_URL"]))) as session:
         if session.query(Centre.id).first() is None:
             seed_demo(session, clock.today(), appointments=True)
+            BusyDay(session, utcnow()).seed()  # a lived-in day: bookings, callers, callbacks, fill tasks
     _print_demo_banner(app, port, DEMO_PASSWORDS, _demo_invitation())
     if not no_serve:
         _serve_embedded(app, port)
@@ -396,7 +399,7 @@ def _embedded_defaults(port: int) -> None:
     env_file = instance / EMBEDDED_ENV_FILE
     settings = {"SECRET_KEY": secrets.token_hex(32), "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
                 "TWILIO_AUTH_TOKEN": secrets.token_hex(16), "HOTLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
-                "NOTIFY_BACKEND": "log", "SESSION_COOKIE_SECURE": "false"}
+                "NOTIFY_BACKEND": "log", "SESSION_COOKIE_SECURE": "false", "TWILIO_STANDIN": "true"}
     settings |= read_env_file(env_file)  # keep what an earlier run generated
     env_file.write_text("# written by `hotline demo`: the embedded setup's settings\n"
                         + "".join(f"{key}={value}\n" for key, value in settings.items()))
@@ -414,12 +417,15 @@ def _demo_invitation() -> str:
 def _print_demo_banner(app, port: int, passwords: dict, invited: str = "") -> None:
     base = app.config["HOTLINE_PUBLIC_URL"]
     jobs = "rq" if app.config["REDIS_URL"] else "in-process"
+    twilio = "in-process stand-in (nothing rings)" if app.config.get("TWILIO_STANDIN") else "api.twilio.com"
     click.echo(f"""
 hotline demo on {base}  (database: {app.config['DATABASE_URL']}, jobs: {jobs})
   Twilio voice webhook   POST {base}/ivr/voice   (status: /ivr/status, fallback: /ivr/fallback)
   simulated call         hotline call --url {base}
+  start page             {base}/
   agent console          {base}/console/   agent / {passwords['agent']}   supervisor / {passwords['supervisor']}
   check-in (Bielefeld)   {base}/console/centre   centre / {passwords['centre']}
+  Twilio (console calls) {twilio}
   online portal API      {base}/api/v1/openapi.json   (a key: hotline api-keys add NAME)
   an invitation to try   {invited}
   health                 {base}/healthz  {base}/readyz  {base}/metrics

@@ -59,6 +59,8 @@ class Config:
         self.TWILIO_VALIDATE_SIGNATURES = self._bool("TWILIO_VALIDATE_SIGNATURES", True)
         self.TWILIO_TIMEOUT_SECONDS = float(self._get("HOTLINE_TWILIO_TIMEOUT") or 15)
         self.NOTIFY_BACKEND = self._get("NOTIFY_BACKEND", "twilio")  # twilio or log
+        # The demo's in-process Twilio for the console's calls (services/twilio_standin.py); never in production.
+        self.TWILIO_STANDIN = self._bool("TWILIO_STANDIN", False)
         self.IVR_HOLD_MUSIC_URL = self._get("IVR_HOLD_MUSIC_URL") or None  # unset: silence while waiting
         self.VOICES = {lang: self._get(f"HOTLINE_VOICE_{lang.upper()}") for lang in ("de", "en", "tr")}
 

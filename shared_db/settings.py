@@ -8,6 +8,8 @@ Keys other parts read:
   fill.days_ahead                   how many days ahead freed places become fill tasks
   checkin.closing_hour              local hour at which a centre's day ends: not checked in becomes a no-show
   rebooking.no_show_needs_agent     1: a person whose last appointment was a no-show is booked again only by an agent
+  wallboard.abandon_seconds         a caller who hangs up after waiting longer than this counts as abandoned
+                                    in the service level (shorter: a "short abandon", as call centres count)
 """
 from __future__ import annotations
 
@@ -32,7 +34,9 @@ DEFAULTS: dict[str, tuple[int, int, int]] = {
     "fill.days_ahead": (3, 1, 14),
     "checkin.closing_hour": (20, 12, 23),
     "rebooking.no_show_needs_agent": (0, 0, 1),
+    "wallboard.abandon_seconds": (10, 0, 300),
 }
+ABANDON_SECONDS = "wallboard.abandon_seconds"
 
 
 def get_setting(session: Session, key: str) -> Any:

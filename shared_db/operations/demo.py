@@ -44,6 +44,7 @@ DEMO_APPOINTMENTS = (
     ("Karl Meier", date(1939, 7, 21), 0, time(9, 30), False),
     ("Ayşe Yılmaz", date(1941, 1, 9), 0, time(10, 0), False),
 )
+DEMO_NAMES = {"agent": "Anna Demo (Agentin)", "supervisor": "Sabine Demo (Supervisorin)"}
 
 CENTRES = (
     # name, address, city, district, neighbours, vaccines, postcodes
@@ -77,8 +78,10 @@ def seed_demo(session: Session, today: date, days: int = 14, slot_capacity: int 
     bielefeld = centres[-1]
     for role, password in DEMO_PASSWORDS.items():
         if session.scalar(select(User.id).where(User.username == role)) is None:
-            add_user(session, role, password, role, display_name=f"Demo-{role.capitalize()}",
-                     centre_id=bielefeld.id if role == "centre" else None)
+            # the agent's phone is where click-to-call rings (in the demo: Twilio's stand-in, nothing rings)
+            add_user(session, role, password, role, display_name=DEMO_NAMES.get(role, f"Demo-{role.capitalize()}"),
+                     centre_id=bielefeld.id if role == "centre" else None,
+                     phone="+4952199900001" if role == "agent" else None)
     booked = _appointments(session, bielefeld, vaccines["BNT"], today) if appointments else 0
     return {"centres": len(centres), "slots": len(slots), "appointments": booked}
 

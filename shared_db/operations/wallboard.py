@@ -3,7 +3,10 @@
 "Today" is the calendar day in Europe/Berlin. Service level is the share of
 callers who left the queue today that an agent answered within 60 seconds
 (answered within 60 s / (answered + abandoned)); callers who chose a callback
-are not counted against it.
+are not counted against it, and neither are those who hung up within the
+abandon threshold (setting `wallboard.abandon_seconds`, default 10 s): a
+misdial or a caller who hears the queue message and hangs up at once is a
+"short abandon", as call centres count it, not a failure to answer.
 """
 from __future__ import annotations
 
@@ -24,7 +27,9 @@ from shared_db.models import (
     QueueEntry,
     Slot,
     User,
+    Vaccine,
 )
+from shared_db.settings import ABANDON_SECONDS, get_setting
 
 SERVICE_LEVEL_SECONDS = 60
 AGENT_SEEN_MINUTES = 15
@@ -58,16 +63,25 @@ def live(session: Session, now: datetime) -> dict:
             "callbacks_pending": callbacks, "agents_signed_in": signed_in, "agents_busy": busy}
 
 
-def queue_today(session: Session, day: date) -> dict:
-    """Answered and abandoned callers of a day, average wait and service level."""
+def queue_today(session: Session, day: date, abandon_after: int | None = None) -> dict:
+    """Answered and abandoned callers of a day, average wait and service level.
+
+    Only callers who waited longer than `abandon_after` seconds (the setting when None) count as
+    abandoned; the others are counted as short abandons and left out of the service level.
+    """
+    if abandon_after is None:
+        abandon_after = int(get_setting(session, ABANDON_SECONDS))
     start, end = day_bounds(day)
     rows = session.execute(select(QueueEntry.enqueued_at, QueueEntry.left_at, QueueEntry.outcome).where(
         QueueEntry.enqueued_at >= start, QueueEntry.enqueued_at < end)).all()
     answered = [(left - entered).total_seconds() for entered, left, outcome in rows if outcome == "answered" and left]
-    abandoned = sum(1 for _, _, outcome in rows if outcome == "abandoned")
+    gave_up = [(left - entered).total_seconds() if left else None for entered, left, outcome in rows
+               if outcome == "abandoned"]
+    abandoned = sum(1 for wait in gave_up if wait is None or wait > abandon_after)
     within = sum(1 for wait in answered if wait <= SERVICE_LEVEL_SECONDS)
     ended = len(answered) + abandoned
     return {"queued": len(rows), "answered": len(answered), "abandoned": abandoned,
+            "short_abandoned": len(gave_up) - abandoned, "abandon_after": abandon_after,
             "average_wait": round(sum(answered) / len(answered)) if answered else 0,
             "longest_wait_answered": round(max(answered, default=0)),
             "service_level": round(100 * within / ended) if ended else None}
@@ -109,6 +123,44 @@ def capacity(session: Session, now: datetime, days: int = 14) -> list[dict]:
              "online_free": t[2], "online_total": t[3]} for (cid, day), t in ordered]
 
 
+HEAT_DAYS = 7
+
+
+def short_vaccine_name(name: str) -> str:
+    """'BioNTech/Pfizer (Comirnaty)' -> 'BioNTech/Pfizer': the brand without the product name, for tight cells."""
+    return name.split(" (", 1)[0]
+
+
+def heat(session: Session, now: datetime, days: int = HEAT_DAYS) -> dict:
+    """Free first-dose places per centre, local day and vaccine for the next `days` days (today included).
+
+    {"days": [iso...], "centres": [{"centre", "cells": [[{"vaccine", "free", "total"}...] per day]}]}
+    """
+    first_day = clock.today(now)
+    day_list = [first_day + timedelta(days=i) for i in range(days)]
+    end = clock.start_of_day(first_day + timedelta(days=days)).astimezone(UTC)
+    centres = session.execute(select(Centre.id, Centre.name).where(Centre.active.is_(True))
+                              .order_by(Centre.name)).all()
+    names = {v.id: short_vaccine_name(v.name) for v in session.scalars(select(Vaccine))}
+    sums: dict[tuple[int, date, int], list[int]] = defaultdict(lambda: [0, 0])
+    rows = session.execute(select(Slot.centre_id, Slot.vaccine_id, Slot.starts_at, Slot.phone_capacity,
+                                  Slot.phone_taken, Slot.online_capacity, Slot.online_taken)
+                           .where(Slot.dose == "first", Slot.starts_at > now, Slot.starts_at < end))
+    offered: dict[int, set[int]] = defaultdict(set)
+    for centre_id, vaccine_id, starts, phone_cap, phone_taken, online_cap, online_taken in rows:
+        cell = sums[(centre_id, clock.local_date(starts), vaccine_id)]
+        cell[0] += phone_cap - phone_taken + online_cap - online_taken
+        cell[1] += phone_cap + online_cap
+        offered[centre_id].add(vaccine_id)
+    table = []
+    for centre_id, centre_name in centres:
+        vaccines = sorted(offered[centre_id], key=lambda v: names[v])
+        cells = [[{"vaccine": names[v], "free": sums[(centre_id, d, v)][0], "total": sums[(centre_id, d, v)][1]}
+                  for v in vaccines] for d in day_list]
+        table.append({"centre": centre_name, "cells": cells})
+    return {"days": [d.isoformat() for d in day_list], "centres": table}
+
+
 def freed_today(session: Session, day: date) -> dict:
     """Places freed on a day, and how many of them agents filled again."""
     start, end = day_bounds(day)
@@ -122,6 +174,7 @@ def freed_today(session: Session, day: date) -> dict:
 def snapshot(session: Session, now: datetime) -> dict:
     """Everything the wallboard shows, as plain JSON values."""
     today = clock.today(now)
-    return {"at": now.isoformat(), "live": live(session, now), "today": queue_today(session, today),
+    return {"at": now.isoformat(), "at_local": clock.local(now).strftime("%H:%M:%S"),
+            "timezone": clock.CAMPAIGN_TIMEZONE, "live": live(session, now), "today": queue_today(session, today),
             "hourly": hourly(session, today), "freed": freed_today(session, today),
-            "capacity": capacity(session, now)}
+            "capacity": capacity(session, now), "heat": heat(session, now)}

@@ -7,6 +7,7 @@ test-artifacts/ (see conftest.py, which also holds the browser, live and page fi
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -115,7 +116,8 @@ def test_wallboard_queue_count_changes_when_a_call_enters_the_queue(page, consol
     assert count.inner_text() == "0"
     assert page.locator("#chart-bookings rect, #chart-bookings line").count() >= 1  # the SVG chart is drawn
     with transaction(pg_sessions) as s:  # a simulated caller joins the agent queue through the IVR's own code
-        calls.enqueue(s, "CA" + "7" * 32, "+4952155555555", "de")
+        entry = calls.enqueue(s, "CA" + "7" * 32, "+4952155555555", "de")
+        entry.enqueued_at -= timedelta(seconds=30)  # and has waited half a minute: past the abandon threshold
     page.wait_for_function("document.getElementById('wall-queue').textContent === '1'", timeout=TIMEOUT_MS)
     with transaction(pg_sessions) as s:
         calls.leave_queue(s, "CA" + "7" * 32, "abandoned")
