@@ -1,7 +1,7 @@
 """Agents' pages around calls: the live queue, "take next caller", callbacks, the agent's status."""
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from agent_console import twilio_rest
@@ -59,7 +59,14 @@ def take_next():
     with work() as s:
         s.get(User, user_id()).status = "busy"
     flash(t("queue.connected"), "ok")
+    _standin_note("demo.standin_connect")
     return redirect(url_for("console.queue"))
+
+
+def _standin_note(key: str) -> None:
+    """In the demo, say plainly that Twilio's stand-in answered and nothing rang."""
+    if current_app.config.get("TWILIO_STANDIN"):
+        flash(t(key), "ok")
 
 
 @bp.route("/queue/<int:entry_id>/outcome", methods=["POST"])
@@ -133,6 +140,7 @@ def _ring(target: tuple[str, int], back: str):
     try:
         twilio_rest.ring_agent(current_user.phone, "console.twiml_bridge", kind=target[0], target_id=target[1])
         flash(t("call.ringing"), "ok")
+        _standin_note("demo.standin_ring")
     except twilio_rest.CallFailed:
         flash_error(t("queue.twilio_failed"))
     return redirect(back)

@@ -10,6 +10,7 @@ last requests are kept (`recent`) for the page that shows what Twilio would do.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import uuid
@@ -27,7 +28,7 @@ class StandInHttpClient(HttpClient):
     """A `twilio.http.HttpClient` that answers Calls requests as Twilio would, without any network."""
 
     def __init__(self, keep: int = 50) -> None:
-        super().__init__()
+        super().__init__(logging.getLogger(__name__), is_async=False)
         self.recent: deque[dict] = deque(maxlen=keep)
         self._lock = threading.Lock()
 

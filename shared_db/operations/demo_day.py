@@ -81,11 +81,11 @@ class BusyDay:
 
     def seed(self) -> dict[str, int]:
         """Everything, in the order a day would have produced it."""
-        firsts = self._free_firsts()
+        self.centres = list(self.s.scalars(select(Slot.centre_id).distinct().order_by(Slot.centre_id)))
         for index, person in enumerate(PEOPLE):
             day = self.today - timedelta(days=1) if index < YESTERDAY_COUNT else self.today
-            self._booking(index, person, firsts[index % len(firsts)], self._moment(day, index))
-        self._phantoms(firsts)
+            self._booking(index, person, self._moment(day, index))
+        self._phantoms()
         self._cancellations()
         self._calls()
         self._callbacks()
@@ -98,19 +98,17 @@ class BusyDay:
         latest = self.now - timedelta(minutes=5 + index)
         return min(moment, latest)
 
-    def _free_firsts(self) -> list[tuple[int, int | None]]:
-        """One bookable pair per centre and day for the next days (tomorrow on), spread over the day's times."""
+    def _pair(self, index: int, channel: str, at: datetime) -> tuple[int, int | None] | None:
+        """A free pair for this channel at one of the centres, on one of the next six days, spread over the day."""
         from shared_db.ledger.pairing import find_offers
 
-        slots = self.s.scalars(select(Slot.centre_id).distinct())
-        pairs = []
-        for centre_id in slots:
-            offers = find_offers(self.s, centre_ids=[centre_id], channel="agent", now=self.now, limit=40)
-            pairs += [o.ids for o in offers[::3]]
-        self.rnd.shuffle(pairs)
-        return sorted(pairs, key=lambda ids: ids[0] % 7)
+        day = self.today + timedelta(days=1 + index % 6)
+        after = datetime.combine(day, time(8), clock.zone()) + timedelta(minutes=30 * (index * 7 % 19))
+        centre = self.centres[index % len(self.centres)]
+        offers = find_offers(self.s, centre_ids=[centre], channel=channel, now=at, after=after, limit=1)
+        return offers[0].ids if offers else None
 
-    def _booking(self, index: int, person, pair: tuple[int, int | None], at: datetime) -> Booking:
+    def _booking(self, index: int, person, at: datetime) -> Booking | None:
         name, year, phone, postcode, language = person
         caller = phone or f"+49521{400000 + index:06d}"  # a relative's landline when there is no own number
         channel = CHANNELS[index % len(CHANNELS)]
@@ -118,6 +116,9 @@ class BusyDay:
                  "agent": f"agent:{self.agent_id}"}[channel]
         details = PersonDetails(name=name, date_of_birth=date(year, 1 + index % 12, 1 + index % 28), postcode=postcode,
                                 phone=phone, language=language, priority_group=1)
+        pair = self._pair(index, channel, at)
+        if pair is None:
+            return None
         made = ledger.book(self.s, first_slot_id=pair[0], second_slot_id=pair[1], details=details, channel=channel,
                            actor=actor, caller_number=caller if channel == "phone" else None, now=at, caller_limit=50)
         self._message(made, caller, at, UNDELIVERED.get(index))
@@ -137,16 +138,19 @@ class BusyDay:
                                 status="failed" if error else "delivered", last_error=error,
                                 delivered_at=None if error else at + timedelta(seconds=9)))
 
-    def _phantoms(self, firsts) -> None:
+    def _phantoms(self) -> None:
         """Four "people" from one number within minutes: the phantom page has something to clean up."""
         start = self.now - timedelta(minutes=50)
         for i, name in enumerate(PHANTOMS):
             details = PersonDetails(name=name, date_of_birth=date(1941, 1, 1 + i), postcode="33602",
                                     phone=PHANTOM_NUMBER, priority_group=1)
-            pair = firsts[(i * 5 + 3) % len(firsts)]
+            at = start + timedelta(minutes=2 * i)
+            pair = self._pair(40 + i, "phone", at)
+            if pair is None:
+                continue
             ledger.book(self.s, first_slot_id=pair[0], second_slot_id=pair[1], details=details, channel="phone",
                         actor=f"call:CA{uuid.UUID(int=900 + i).hex}", caller_number=PHANTOM_NUMBER,
-                        now=start + timedelta(minutes=2 * i), caller_limit=50)
+                        now=at, caller_limit=50)
             self.counts["phantoms"] += 1
 
     def _cancellations(self) -> None:

@@ -130,3 +130,23 @@ def test_agent_is_turned_away_from_the_wallboard(page, console_world):
     response = page.goto("/console/supervisor/wallboard")
     assert response.status == 403
     assert page.get_by_text("Supervisorinnen und Supervisoren vorbehalten").is_visible()
+
+
+def test_a_supervisor_cleans_up_phantoms_after_confirming(page, console_world, pg_sessions):
+    with transaction(pg_sessions) as s:
+        ids = [ledger.book(s, first_slot_id=console_world.firsts[i], second_slot_id=console_world.seconds[i],
+                           details=old_person(f"Max Muster{i}", None), channel="phone", actor=f"call:CA{i}",
+                           caller_number="+4915199999999", caller_limit=10).id for i in range(3)]
+    sign_in(page, "super")
+    page.get_by_role("link", name="Phantombuchungen").click()
+    for booking_id in ids[:2]:
+        page.locator(f'input[name=booking_id][value="{booking_id}"]').check()
+    page.get_by_label("Grund der Stornierung").fill("Fake-Serie von einer Nummer")
+    page.get_by_role("button", name=re.compile("Ausgewählte stornieren")).click()
+    page.get_by_text("2 Buchungen werden storniert (beide Impfungen).").wait_for()
+    with transaction(pg_sessions) as s:
+        assert {s.get(Booking, i).status for i in ids} == {"confirmed"}  # the question changed nothing
+    page.get_by_role("button", name="Ja, 2 Buchungen stornieren").click()
+    page.get_by_text("2 Buchungen storniert.").wait_for()
+    with transaction(pg_sessions) as s:
+        assert [s.get(Booking, i).status for i in ids] == ["cancelled", "cancelled", "confirmed"]

@@ -86,3 +86,15 @@ def test_the_queue_count_agrees_with_the_number_of_callers(agent, pg_sessions):
     assert "1 Person wartet" in agent.get("/console/queue").get_data(as_text=True)
     enqueue(pg_sessions, "CA" + "2" * 32, 20, "+4952122222222")
     assert "2 Personen warten" in agent.get("/console/queue").get_data(as_text=True)
+
+
+def test_in_the_demo_take_next_caller_reaches_twilios_stand_in_and_says_so(agent, console, pg_sessions):
+    from services.twilio_standin import StandInHttpClient
+
+    standin = StandInHttpClient()
+    console.config.update(TWILIO_HTTP_CLIENT=standin, TWILIO_STANDIN=True)
+    entry_id = enqueue(pg_sessions, "CA" + "5" * 32, 40)
+    response = post(agent, "/console/queue/take")
+    page = agent.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Stand-in hat den Anruf zu Ihnen umgeleitet" in page and f'id="oc-{entry_id}"' in page
+    assert [r["action"] for r in standin.recent] == ["redirect"]
